@@ -1,0 +1,266 @@
+//! The command line: `spectra-workbench` (GUI), `open FILE…`, and the headless verbs.
+//! Every verb drives the same [`Session`] the GUI uses. Exit codes: 0 ok, 1 a check
+//! failed, 2 bad input or usage (one line on stderr naming the file and the problem).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::ingest::{ColumnRef, CsvOptions};
+use crate::session::Session;
+use crate::units::XUnit;
+
+/// Spectra workbench: load, overlay, transform and export spectra with full provenance.
+#[derive(Parser, Debug)]
+#[command(name = "spectra-workbench", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Verb>,
+}
+
+/// Column and unit choices shared by the verbs that read files.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Column holding x: a 1-based number or a header name.
+    #[arg(long, value_name = "COL")]
+    pub x_col: Option<String>,
+    /// Column holding y: a 1-based number or a header name.
+    #[arg(long, value_name = "COL")]
+    pub y_col: Option<String>,
+    /// Column holding the 1σ uncertainty: a 1-based number or a header name.
+    #[arg(long, value_name = "COL")]
+    pub sigma_col: Option<String>,
+    /// Unit of x in the file when the header does not say (nm, angstrom, micrometer, wavenumber).
+    #[arg(long, value_name = "UNIT", value_parser = parse_unit)]
+    pub x_unit: Option<XUnit>,
+}
+
+impl ReadOptions {
+    fn csv_options(&self) -> CsvOptions {
+        CsvOptions {
+            x_col: self.x_col.as_deref().map(ColumnRef::parse),
+            y_col: self.y_col.as_deref().map(ColumnRef::parse),
+            sigma_col: self.sigma_col.as_deref().map(ColumnRef::parse),
+            x_unit: self.x_unit,
+        }
+    }
+}
+
+fn parse_unit(text: &str) -> Result<XUnit, String> {
+    XUnit::parse_name(text)
+        .ok_or_else(|| format!("unknown unit '{text}' (use nm, angstrom, micrometer or wavenumber)"))
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Verb {
+    /// Open the GUI with these files loaded.
+    Open {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        read: ReadOptions,
+    },
+    /// Describe a spectrum file: ID, format, size, range, units.
+    Inspect {
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        read: ReadOptions,
+    },
+    /// Write a spectrum as CSV (x, y, σ) in a chosen x unit.
+    Convert {
+        file: PathBuf,
+        /// Output CSV file (written atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// x unit of the output.
+        #[arg(long, default_value = "nm", value_parser = parse_unit)]
+        unit: XUnit,
+        #[command(flatten)]
+        read: ReadOptions,
+    },
+}
+
+/// A failure at the binary's edge: the message (already naming the file) and exit code.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    fn bad_input(message: impl std::fmt::Display) -> Self {
+        Self {
+            message: message.to_string(),
+            code: 2,
+        }
+    }
+}
+
+/// Entry point used by `main`.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("spectra-workbench: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        None => crate::gui::run(Vec::new(), CsvOptions::default()).map_err(Failure::bad_input),
+        Some(Verb::Open { files, read }) => {
+            for f in &files {
+                if !f.exists() {
+                    return Err(Failure::bad_input(format!("{}: no such file", f.display())));
+                }
+            }
+            crate::gui::run(files, read.csv_options()).map_err(Failure::bad_input)
+        }
+        Some(Verb::Inspect { file, json, read }) => inspect(&file, json, &read.csv_options()),
+        Some(Verb::Convert {
+            file,
+            out,
+            unit,
+            read,
+        }) => convert(&file, &out, unit, &read.csv_options()),
+    }
+}
+
+/// What `inspect --json` prints for each spectrum in a file.
+#[derive(Serialize, Debug)]
+pub struct InspectReport {
+    pub dataset_id: String,
+    pub format: String,
+    pub name: String,
+    pub n_points: usize,
+    pub x_nm_min: f64,
+    pub x_nm_max: f64,
+    pub y_unit: String,
+    pub has_sigma: bool,
+    pub medium: String,
+    pub instrument: String,
+    pub warnings: Vec<String>,
+}
+
+fn inspect(file: &Path, json: bool, options: &CsvOptions) -> Result<(), Failure> {
+    let mut session = Session::default();
+    let ids = session.open_path(file, options).map_err(Failure::bad_input)?;
+    let reports: Vec<InspectReport> = ids
+        .iter()
+        .filter_map(|id| session.dataset(id))
+        .map(|d| {
+            let (lo, hi) = d.spectrum.x_range_nm();
+            InspectReport {
+                dataset_id: d.id.to_string(),
+                format: d.format.clone(),
+                name: d.spectrum.name.clone(),
+                n_points: d.spectrum.len(),
+                x_nm_min: lo,
+                x_nm_max: hi,
+                y_unit: d.spectrum.y_unit.clone(),
+                has_sigma: d.spectrum.sigma().is_some(),
+                medium: d.spectrum.medium.as_str().to_string(),
+                instrument: d.spectrum.instrument.clone(),
+                warnings: d.warnings.clone(),
+            }
+        })
+        .collect();
+    let mut stdout = std::io::stdout().lock();
+    let written = if json {
+        // One file with one spectrum prints an object; several print an array.
+        let text = if reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])
+        } else {
+            serde_json::to_string_pretty(&reports)
+        }
+        .expect("plain data serializes");
+        writeln!(stdout, "{text}")
+    } else {
+        reports.iter().try_for_each(|r| {
+            writeln!(
+                stdout,
+                "{}\n  dataset_id  {}\n  format      {}\n  points      {}\n  x range     {} – {} nm\n  y unit      {}\n  sigma       {}\n  medium      {}\n  instrument  {}",
+                r.name,
+                r.dataset_id,
+                r.format,
+                r.n_points,
+                r.x_nm_min,
+                r.x_nm_max,
+                if r.y_unit.is_empty() { "(none)" } else { &r.y_unit },
+                if r.has_sigma { "yes" } else { "no" },
+                r.medium,
+                if r.instrument.is_empty() { "(unknown)" } else { &r.instrument },
+            )?;
+            r.warnings
+                .iter()
+                .try_for_each(|w| writeln!(stdout, "  warning     {w}"))
+        })
+    };
+    written.map_err(|e| Failure::bad_input(format!("stdout: {e}")))
+}
+
+fn convert(file: &Path, out: &Path, unit: XUnit, options: &CsvOptions) -> Result<(), Failure> {
+    let mut session = Session::default();
+    let ids = session.open_path(file, options).map_err(Failure::bad_input)?;
+    if ids.len() != 1 {
+        return Err(Failure::bad_input(format!(
+            "{}: holds {} spectra; convert writes one",
+            file.display(),
+            ids.len()
+        )));
+    }
+    let d = session.dataset(&ids[0]).expect("just added");
+    if out.is_dir() {
+        return Err(Failure::bad_input(format!("{}: is a directory", out.display())));
+    }
+    crate::atomic::write_atomic(out, |w| write_csv(w, &d.spectrum, &d.id, unit))
+        .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))
+}
+
+/// Writes a spectrum as CSV in `unit`, rows in increasing order of that unit. Numbers use
+/// the shortest text that reads back to the same f64.
+pub fn write_csv(
+    w: &mut dyn Write,
+    spectrum: &crate::spectrum::Spectrum,
+    id: &crate::ids::DatasetId,
+    unit: XUnit,
+) -> std::io::Result<()> {
+    writeln!(w, "# {} (dataset {})", spectrum.name.replace(['\n', '\r'], " "), id)?;
+    let y_header = if spectrum.y_unit.is_empty() {
+        "y".to_string()
+    } else {
+        format!("y ({})", spectrum.y_unit)
+    };
+    let sigma = spectrum.sigma();
+    write!(w, "{},{}", unit.csv_header(), y_header)?;
+    if sigma.is_some() {
+        write!(w, ",sigma")?;
+    }
+    writeln!(w)?;
+    let n = spectrum.len();
+    let x = spectrum.x_nm();
+    let y = spectrum.y();
+    for k in 0..n {
+        let i = if unit.is_reversed() { n - 1 - k } else { k };
+        match sigma {
+            Some(s) => writeln!(w, "{},{},{}", unit.from_nm(x[i]), y[i], s[i])?,
+            None => writeln!(w, "{},{}", unit.from_nm(x[i]), y[i])?,
+        }
+    }
+    Ok(())
+}

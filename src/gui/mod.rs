@@ -1,0 +1,482 @@
+//! The eframe app. Panels show the session's state and emit [`Command`]s, which are
+//! applied once at the end of the frame; the GUI itself holds no math.
+//!
+//! Layout: menu bar, toolbar, Library side panel, the canvas (`render::draw_canvas`) and
+//! a status bar. Large files load on a background thread; small ones load at once.
+
+mod panels;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use serde::{Deserialize, Serialize};
+
+use crate::display::DisplayTrace;
+use crate::ids::DatasetId;
+use crate::ingest::{CsvOptions, IngestError};
+use crate::render::{self, SceneTrace};
+use crate::samples;
+use crate::session::{Command, Dataset, Session, SourceRef, read_datasets};
+use crate::view::{Canvas, ViewState};
+
+/// Key of the persisted state in eframe's storage.
+const STORAGE_KEY: &str = "spectra-workbench/state/v1";
+
+/// Files up to this size load on the UI thread (a few ms); larger ones in the background.
+const SYNC_LOAD_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Most entries in File ▸ Open recent.
+const RECENT_MAX: usize = 10;
+
+/// Notices kept on screen.
+const NOTICES_MAX: usize = 5;
+
+/// What survives a restart: the view, where its datasets came from, recent files.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PersistedState {
+    pub view: ViewState,
+    pub sources: Vec<SourceRef>,
+    pub recent: Vec<PathBuf>,
+}
+
+/// A message for the user in the status area.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// The result of a background load.
+type LoadResult = (PathBuf, Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>);
+
+/// Which help window is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HelpWindow {
+    Guide,
+    Shortcuts,
+    About,
+}
+
+/// The application.
+pub struct WorkbenchApp {
+    session: Session,
+    /// Prepared traces for the current smoothing, by dataset.
+    display: BTreeMap<DatasetId, Arc<DisplayTrace>>,
+    csv_options: CsvOptions,
+    recent: Vec<PathBuf>,
+    notices: Vec<Notice>,
+    loads_tx: Sender<LoadResult>,
+    loads_rx: Receiver<LoadResult>,
+    /// Background loads still running (names shown in the status bar).
+    pending: Vec<PathBuf>,
+    /// Visibility to restore once a persisted trace's dataset is back.
+    restore_hidden: Vec<DatasetId>,
+    readout: Option<String>,
+    help: Option<HelpWindow>,
+    theme_applied: Option<crate::view::Theme>,
+}
+
+impl WorkbenchApp {
+    /// A new app. With no persisted state and no files, it shows the bundled samples.
+    pub fn new(persisted: Option<PersistedState>, files: Vec<PathBuf>, csv_options: CsvOptions) -> Self {
+        let (loads_tx, loads_rx) = channel();
+        let restored = persisted.clone().unwrap_or_default();
+        let mut app = Self {
+            session: Session::with_view(restored.view.clone()),
+            display: BTreeMap::new(),
+            csv_options,
+            recent: restored.recent.clone(),
+            notices: Vec::new(),
+            loads_tx,
+            loads_rx,
+            pending: Vec::new(),
+            restore_hidden: restored
+                .view
+                .active_traces
+                .iter()
+                .filter(|t| !t.visible)
+                .map(|t| t.dataset_id.clone())
+                .collect(),
+            readout: None,
+            help: None,
+            theme_applied: None,
+        };
+        if !files.is_empty() {
+            for f in files {
+                app.open_file(&f);
+            }
+        } else if persisted.as_ref().is_some_and(|p| !p.sources.is_empty()) {
+            let bounds = restored.view.bounds;
+            for source in &restored.sources {
+                match source {
+                    SourceRef::Bundled(name) => app.add_sample(name),
+                    SourceRef::File(path) => app.open_file(path),
+                }
+            }
+            // Loading fits the view; put the user's zoom back.
+            if bounds.is_some() {
+                app.apply(Command::SetBounds(bounds));
+            }
+        } else {
+            for (name, _) in samples::SAMPLES {
+                app.add_sample(name);
+            }
+            app.apply(Command::SetNormalization(crate::transforms::Normalization::Max));
+        }
+        app
+    }
+
+    /// The session (for tests and the CLI-parity checks).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Current notices, oldest first.
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    /// What to persist.
+    pub fn persisted(&self) -> PersistedState {
+        PersistedState {
+            view: self.session.view().clone(),
+            sources: self
+                .session
+                .datasets()
+                .iter()
+                .map(|d| d.source.clone())
+                .fold(Vec::new(), |mut v, s| {
+                    if !v.contains(&s) {
+                        v.push(s);
+                    }
+                    v
+                }),
+            recent: self.recent.clone(),
+        }
+    }
+
+    fn add_sample(&mut self, name: &str) {
+        match samples::load_sample(name) {
+            Some(Ok(d)) => self.add_loaded(vec![d.clone()].into_iter().map(|d| {
+                let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), self.session.view().smoothing));
+                (d, t)
+            }).collect()),
+            Some(Err(e)) => self.notify_error(e.to_string()),
+            None => self.notify_error(format!("{name}: no such bundled sample")),
+        }
+    }
+
+    /// Opens a file: small files at once, large ones on a background thread.
+    pub fn open_file(&mut self, path: &Path) {
+        self.remember_recent(path);
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let smoothing = self.session.view().smoothing;
+        let job = {
+            let path = path.to_path_buf();
+            let options = self.csv_options.clone();
+            move || -> LoadResult {
+                let result = read_datasets(&path, &options).map(|ds| {
+                    ds.into_iter()
+                        .map(|d| {
+                            let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
+                            (d, t)
+                        })
+                        .collect()
+                });
+                (path, result)
+            }
+        };
+        if size <= SYNC_LOAD_BYTES {
+            let (_, result) = job();
+            self.finish_load(result);
+        } else {
+            self.pending.push(path.to_path_buf());
+            let tx = self.loads_tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(job());
+            });
+        }
+    }
+
+    fn finish_load(&mut self, result: Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>) {
+        match result {
+            Ok(loaded) => self.add_loaded(loaded),
+            Err(e) => self.notify_error(e.to_string()),
+        }
+    }
+
+    fn add_loaded(&mut self, loaded: Vec<(Dataset, Arc<DisplayTrace>)>) {
+        let mut datasets = Vec::new();
+        for (d, t) in loaded {
+            for w in &d.warnings {
+                self.notify(format!("{}: {w}", d.source.display_name()));
+            }
+            if let Some(w) = &t.warning {
+                self.notify(w.clone());
+            }
+            self.display.insert(d.id.clone(), t);
+            datasets.push(d);
+        }
+        let hide: Vec<DatasetId> = datasets
+            .iter()
+            .filter(|d| self.restore_hidden.contains(&d.id))
+            .map(|d| d.id.clone())
+            .collect();
+        self.apply(Command::AddDatasets(datasets));
+        for id in hide {
+            self.restore_hidden.retain(|h| h != &id);
+            self.apply(Command::SetTraceVisible { id, visible: false });
+        }
+    }
+
+    fn remember_recent(&mut self, path: &Path) {
+        let path = path.to_path_buf();
+        self.recent.retain(|p| p != &path);
+        self.recent.insert(0, path);
+        self.recent.truncate(RECENT_MAX);
+    }
+
+    fn notify(&mut self, text: String) {
+        self.push_notice(Notice { text, is_error: false });
+    }
+
+    fn notify_error(&mut self, text: String) {
+        self.push_notice(Notice { text, is_error: true });
+    }
+
+    fn push_notice(&mut self, notice: Notice) {
+        self.notices.push(notice);
+        if self.notices.len() > NOTICES_MAX {
+            self.notices.remove(0);
+        }
+    }
+
+    /// Applies one command, reporting a refusal as a notice.
+    fn apply(&mut self, command: Command) {
+        if let Err(e) = self.session.apply(command) {
+            self.notify_error(e.to_string());
+        }
+        self.sync_display();
+    }
+
+    /// Rebuilds prepared traces whose smoothing no longer matches the view, and drops
+    /// those of removed datasets.
+    fn sync_display(&mut self) {
+        let smoothing = self.session.view().smoothing;
+        let mut warnings = Vec::new();
+        let mut fresh = BTreeMap::new();
+        for d in self.session.datasets() {
+            let trace = match self.display.get(&d.id) {
+                Some(t) if t.smoothing == smoothing => t.clone(),
+                _ => {
+                    let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
+                    warnings.extend(t.warning.clone());
+                    t
+                }
+            };
+            fresh.insert(d.id.clone(), trace);
+        }
+        self.display = fresh;
+        for w in warnings {
+            self.notify(w);
+        }
+    }
+
+    fn poll_loads(&mut self) {
+        while let Ok((path, result)) = self.loads_rx.try_recv() {
+            self.pending.retain(|p| p != &path);
+            self.finish_load(result);
+        }
+    }
+
+    /// One frame of the whole app.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.poll_loads();
+        let theme = self.session.view().theme;
+        if self.theme_applied != Some(theme) {
+            ui.ctx().set_visuals(render::visuals(theme));
+            self.theme_applied = Some(theme);
+        }
+        let mut commands: Vec<Command> = Vec::new();
+        let mut open_files: Vec<PathBuf> = Vec::new();
+
+        // Keyboard shortcuts.
+        ui.ctx().input_mut(|i| {
+            use egui::{Key, KeyboardShortcut, Modifiers};
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z))
+                || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y))
+            {
+                commands.push(Command::Redo);
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)) {
+                commands.push(Command::Undo);
+            }
+        });
+        let open_dialog = ui.ctx().input_mut(|i| {
+            i.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O))
+        });
+        let quit = ui.ctx().input_mut(|i| {
+            i.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Q))
+        });
+        if quit {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+
+        // Drag and drop.
+        let dropped = ui.ctx().input(|i| i.raw.dropped_files.clone());
+        for f in dropped {
+            open_files.push(f.path().to_path_buf());
+        }
+
+        let actions = panels::menu_bar(ui, &self.session, &self.recent, &mut commands);
+        if actions.open_dialog || open_dialog {
+            open_files.extend(pick_files());
+        }
+        open_files.extend(actions.open_recent);
+        if let Some(h) = actions.help {
+            self.help = Some(match h {
+                panels::Help::Guide => HelpWindow::Guide,
+                panels::Help::Shortcuts => HelpWindow::Shortcuts,
+                panels::Help::About => HelpWindow::About,
+            });
+        }
+
+        panels::toolbar(ui, self.session.view(), &mut commands);
+        let dismissed = panels::status_bar(ui, &self.session, &self.notices, &self.pending, self.readout.as_deref());
+        if let Some(i) = dismissed {
+            if i < self.notices.len() {
+                self.notices.remove(i);
+            }
+        }
+        panels::library(ui, &self.session, &mut commands);
+
+        // The canvas.
+        let view = self.session.view().clone();
+        let mut canvas_out = render::CanvasOutput::default();
+        egui::CentralPanel::default().show(ui, |ui| {
+            let rect = ui.available_rect_before_wrap();
+            let canvas = Canvas {
+                width_pt: rect.width(),
+                height_pt: rect.height(),
+                pixels_per_point: ui.ctx().pixels_per_point(),
+            };
+            if canvas != view.canvas {
+                commands.push(Command::SetCanvas(canvas));
+            }
+            let scene: Vec<SceneTrace<'_>> = view
+                .active_traces
+                .iter()
+                .enumerate()
+                .filter_map(|(order, t)| {
+                    let d = self.session.dataset(&t.dataset_id)?;
+                    Some(SceneTrace {
+                        id: &d.id,
+                        name: &d.spectrum.name,
+                        trace: self.display.get(&d.id)?,
+                        visible: t.visible,
+                        order,
+                    })
+                })
+                .collect();
+            canvas_out = render::draw_canvas(ui, &view, &scene);
+        });
+        self.readout = canvas_out.readout;
+        let navigation = canvas_out
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::SetBounds(_)));
+        commands.extend(canvas_out.commands);
+
+        self.help_windows(ui);
+
+        for c in commands {
+            self.apply(c);
+        }
+        for f in open_files {
+            self.open_file(&f);
+        }
+        if navigation || !self.pending.is_empty() {
+            // The frame drew last frame's bounds; draw once more with the new ones.
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn help_windows(&mut self, ui: &mut egui::Ui) {
+        let Some(which) = self.help else { return };
+        let mut open = true;
+        let (title, body) = match which {
+            HelpWindow::Guide => ("User guide", USER_GUIDE),
+            HelpWindow::Shortcuts => ("Keyboard shortcuts", SHORTCUTS),
+            HelpWindow::About => ("About spectra-workbench", ABOUT),
+        };
+        egui::Window::new(title)
+            .open(&mut open)
+            .resizable(true)
+            .default_width(520.0)
+            .show(ui.ctx(), |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    ui.label(body);
+                });
+            });
+        if !open {
+            self.help = None;
+        }
+    }
+}
+
+/// The user guide shown in Help ▸ User guide (the same text as `docs/user/guide.md`).
+const USER_GUIDE: &str = include_str!("../../docs/user/guide.md");
+
+const SHORTCUTS: &str = "Ctrl+O\tOpen files…\nCtrl+Z\tUndo\nCtrl+Shift+Z / Ctrl+Y\tRedo\nCtrl+Q\tQuit\n\n\
+Plot: drag to pan, scroll to pan, Ctrl+scroll to zoom, right-drag to zoom into a box,\n\
+double-click to fit all visible traces. Click a legend entry to hide or show its trace.";
+
+const ABOUT: &str = concat!(
+    "spectra-workbench ",
+    env!("CARGO_PKG_VERSION"),
+    "\nA desktop spectra workbench: load, overlay, transform and export spectra with full provenance.\n\
+Licence: MIT OR Apache-2.0. Bundled sample data: see assets/README.md."
+);
+
+fn pick_files() -> Vec<PathBuf> {
+    rfd::FileDialog::new()
+        .set_title("Open spectra")
+        .add_filter("Spectra", &["csv", "tsv", "txt", "dat", "ascii", "fits", "fit", "gz", "jdx", "dx"])
+        .add_filter("All files", &["*"])
+        .pick_files()
+        .unwrap_or_default()
+}
+
+impl eframe::App for WorkbenchApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.persisted());
+    }
+}
+
+/// Runs the GUI until the window closes.
+pub fn run(files: Vec<PathBuf>, csv_options: CsvOptions) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("spectra-workbench")
+            .with_inner_size([1280.0, 800.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "spectra-workbench",
+        options,
+        Box::new(move |cc| {
+            let persisted: Option<PersistedState> = cc
+                .storage
+                .and_then(|s| eframe::get_value(s, STORAGE_KEY));
+            Ok(Box::new(WorkbenchApp::new(persisted, files, csv_options)))
+        }),
+    )
+    .map_err(|e| format!("cannot start the GUI: {e}"))
+}

@@ -1,0 +1,140 @@
+//! Content addresses: the Dataset ID (sha256 over one canonical byte encoding of a
+//! spectrum's arrays, y unit and instrument). The encoding is specified in
+//! `docs/specs/ids.md`; the golden test in `tests/ids_golden.rs` pins it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::spectrum::Spectrum;
+
+/// Domain-separation tag: the first field of every Dataset ID encoding.
+pub const DATASET_ID_TAG: &str = "spectra-workbench/dataset/v1";
+
+/// A sha256 content address, as 64 lower-case hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatasetId(String);
+
+impl DatasetId {
+    /// The full 64-digit hex string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 12 hex digits, for labels where space is short.
+    pub fn short(&self) -> &str {
+        &self.0[..12]
+    }
+}
+
+impl fmt::Display for DatasetId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Lower-case hex of a byte slice.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    out
+}
+
+/// sha256 of a byte slice, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Feeds one length-prefixed byte field: u64 little-endian byte length, then the bytes.
+fn feed_bytes(hasher: &mut Sha256, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+/// Feeds one length-prefixed f64 array field: u64 LE byte length (8 × count), then each
+/// value as little-endian IEEE-754 binary64, with -0.0 written as +0.0.
+fn feed_f64s(hasher: &mut Sha256, values: &[f64]) {
+    hasher.update(((values.len() * 8) as u64).to_le_bytes());
+    let mut buf = [0u8; 8 * 1024];
+    for chunk in values.chunks(1024) {
+        for (slot, &v) in buf.chunks_exact_mut(8).zip(chunk) {
+            let v = if v == 0.0 { 0.0 } else { v };
+            slot.copy_from_slice(&v.to_le_bytes());
+        }
+        hasher.update(&buf[..chunk.len() * 8]);
+    }
+}
+
+/// The Dataset ID of a spectrum: sha256 over the fields, in this order, each
+/// length-prefixed: tag, x_nm, y, σ (zero-length when absent), y unit (UTF-8),
+/// instrument (UTF-8). Name, medium and metadata are deliberately not part of it: the
+/// same numbers from a renamed file are the same dataset.
+pub fn dataset_id(spectrum: &Spectrum) -> DatasetId {
+    let mut hasher = Sha256::new();
+    feed_bytes(&mut hasher, DATASET_ID_TAG.as_bytes());
+    feed_f64s(&mut hasher, spectrum.x_nm());
+    feed_f64s(&mut hasher, spectrum.y());
+    feed_f64s(&mut hasher, spectrum.sigma().unwrap_or(&[]));
+    feed_bytes(&mut hasher, spectrum.y_unit.as_bytes());
+    feed_bytes(&mut hasher, spectrum.instrument.as_bytes());
+    DatasetId(hex(&hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spectrum() -> Spectrum {
+        let mut s = Spectrum::new("t", vec![500.0, 501.0], vec![1.0, 2.0], None).unwrap();
+        s.y_unit = "counts".into();
+        s
+    }
+
+    #[test]
+    fn matches_a_hand_built_encoding() {
+        // The same bytes, assembled independently of the streaming code above.
+        let mut bytes = Vec::new();
+        let mut field = |b: &[u8]| {
+            bytes.extend_from_slice(&(b.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(b);
+        };
+        field(DATASET_ID_TAG.as_bytes());
+        field(&[500.0f64.to_le_bytes(), 501.0f64.to_le_bytes()].concat());
+        field(&[1.0f64.to_le_bytes(), 2.0f64.to_le_bytes()].concat());
+        field(&[]);
+        field(b"counts");
+        field(b"");
+        assert_eq!(dataset_id(&spectrum()).as_str(), sha256_hex(&bytes));
+    }
+
+    #[test]
+    fn name_and_metadata_do_not_change_the_id_but_numbers_and_units_do() {
+        let base = dataset_id(&spectrum());
+        let mut renamed = spectrum();
+        renamed.name = "other".into();
+        renamed.metadata.push(("K".into(), "V".into()));
+        assert_eq!(dataset_id(&renamed), base);
+        let mut unit = spectrum();
+        unit.y_unit = "count".into();
+        assert_ne!(dataset_id(&unit), base);
+        let mut instrument = spectrum();
+        instrument.instrument = "counts".into();
+        assert_ne!(dataset_id(&instrument), base, "fields are length-prefixed");
+        let with_sigma =
+            Spectrum::new("t", vec![500.0, 501.0], vec![1.0, 2.0], Some(vec![0.0, 0.0])).unwrap();
+        assert_ne!(dataset_id(&with_sigma), dataset_id(&Spectrum::new("t", vec![500.0, 501.0], vec![1.0, 2.0], None).unwrap()));
+    }
+
+    #[test]
+    fn negative_zero_is_canonicalised() {
+        let a = Spectrum::new("t", vec![1.0, 2.0], vec![0.0, 1.0], None).unwrap();
+        let b = Spectrum::new("t", vec![1.0, 2.0], vec![-0.0, 1.0], None).unwrap();
+        assert_eq!(dataset_id(&a), dataset_id(&b));
+    }
+}

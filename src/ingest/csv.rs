@@ -1,0 +1,613 @@
+//! Delimited-text ingest (CSV, TSV, semicolon and whitespace separated).
+//!
+//! Detects comment lines, a header row, the delimiter and the x unit from the header;
+//! takes explicit overrides; drops non-finite rows with a counted warning; sorts
+//! descending (or unsorted) x; and rejects duplicate x, single-column and empty input.
+
+use crate::ingest::{IngestProblem, Loaded};
+use crate::spectrum::Spectrum;
+use crate::units::XUnit;
+
+/// Which column to read: a 1-based index or a header name (case-insensitive).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ColumnRef {
+    /// 1-based column number, as `cut` counts.
+    Index(usize),
+    /// Header name, compared case-insensitively after trimming.
+    Name(String),
+}
+
+impl ColumnRef {
+    /// Parses a command-line column argument: digits are an index, anything else a name.
+    pub fn parse(text: &str) -> ColumnRef {
+        match text.trim().parse::<usize>() {
+            Ok(i) => ColumnRef::Index(i),
+            Err(_) => ColumnRef::Name(text.trim().to_string()),
+        }
+    }
+}
+
+/// Explicit choices that override detection.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CsvOptions {
+    /// Column holding x (default: the first).
+    pub x_col: Option<ColumnRef>,
+    /// Column holding y (default: the second).
+    pub y_col: Option<ColumnRef>,
+    /// Column holding σ (default: a column whose header names an error or uncertainty).
+    pub sigma_col: Option<ColumnRef>,
+    /// Unit of x (default: from the x header; nm with a warning when the header says none).
+    pub x_unit: Option<XUnit>,
+}
+
+/// The field separator of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delimiter {
+    Comma,
+    Tab,
+    Semicolon,
+    /// Runs of spaces and tabs.
+    Whitespace,
+}
+
+impl Delimiter {
+    fn split<'a>(self, line: &'a str) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        match self {
+            Delimiter::Comma => Box::new(line.split(',')),
+            Delimiter::Tab => Box::new(line.split('\t')),
+            Delimiter::Semicolon => Box::new(line.split(';')),
+            Delimiter::Whitespace => Box::new(line.split_ascii_whitespace()),
+        }
+    }
+
+    fn count(self, line: &str) -> usize {
+        match self {
+            Delimiter::Comma => line.bytes().filter(|&b| b == b',').count() + 1,
+            Delimiter::Tab => line.bytes().filter(|&b| b == b'\t').count() + 1,
+            Delimiter::Semicolon => line.bytes().filter(|&b| b == b';').count() + 1,
+            Delimiter::Whitespace => line.split_ascii_whitespace().count(),
+        }
+    }
+}
+
+/// Lines that start with one of these (after leading blanks) are comments.
+const COMMENT_PREFIXES: [&str; 4] = ["#", "%", "!", "//"];
+
+fn is_comment(line: &str) -> bool {
+    let t = line.trim_start();
+    COMMENT_PREFIXES.iter().any(|p| t.starts_with(p))
+}
+
+/// How many data lines the delimiter detection looks at.
+const SNIFF_LINES: usize = 20;
+
+/// Picks the delimiter that splits the sample lines into the same number (≥ 2) of fields.
+fn detect_delimiter(sample: &[&str]) -> Option<Delimiter> {
+    [
+        Delimiter::Tab,
+        Delimiter::Semicolon,
+        Delimiter::Comma,
+        Delimiter::Whitespace,
+    ]
+    .into_iter()
+    .find(|&d| {
+        let first = d.count(sample[0]);
+        first >= 2 && sample.iter().all(|l| d.count(l) == first)
+    })
+}
+
+/// Parses one numeric field. Empty fields and `nan` spellings give NaN (a droppable row);
+/// anything else that is not a number is an error. With `decimal_comma`, `1,5` is 1.5.
+fn parse_number(field: &str, decimal_comma: bool) -> Result<f64, ()> {
+    let t = field.trim().trim_matches('"').trim();
+    if t.is_empty() {
+        return Ok(f64::NAN);
+    }
+    let parsed = if decimal_comma && t.contains(',') {
+        t.replace(',', ".").parse::<f64>()
+    } else {
+        t.parse::<f64>()
+    };
+    match parsed {
+        Ok(v) => Ok(v),
+        Err(_) => match t.to_ascii_lowercase().as_str() {
+            "nan" | "-nan" | "na" | "n/a" | "null" | "none" | "--" => Ok(f64::NAN),
+            _ => Err(()),
+        },
+    }
+}
+
+/// Finds a unit inside a header such as `Wavelength (Å)`, `lambda [um]`, `wavelength_nm`
+/// or `wavenumber (cm-1)`.
+pub fn x_unit_from_header(header: &str) -> Option<XUnit> {
+    let h = header.trim().trim_matches('"').to_lowercase();
+    if let Some(inner) = bracketed(&h) {
+        if let Some(u) = XUnit::parse_name(inner) {
+            return Some(u);
+        }
+    }
+    if h.contains("wavenumber") || h.contains("cm-1") || h.contains("cm^-1") || h.contains("1/cm")
+    {
+        return Some(XUnit::WavenumberPerCm);
+    }
+    // `wavelength_nm`, `wave-angstrom`, `lambda um`: the last token names the unit.
+    let last = h
+        .rsplit(|c: char| c == '_' || c == '-' || c == ' ' || c == '/')
+        .next()
+        .unwrap_or("");
+    XUnit::parse_name(last)
+}
+
+/// The text between the last `(`…`)` or `[`…`]` pair, if any.
+fn bracketed(h: &str) -> Option<&str> {
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if let (Some(a), Some(b)) = (h.rfind(open), h.rfind(close)) {
+            if a < b {
+                return Some(h[a + 1..b].trim());
+            }
+        }
+    }
+    None
+}
+
+/// A y unit from a header such as `flux (erg/s/cm2/A)`; empty when none is given.
+fn y_unit_from_header(header: &str) -> String {
+    let h = header.trim().trim_matches('"');
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if let (Some(a), Some(b)) = (h.rfind(open), h.rfind(close)) {
+            if a < b {
+                return h[a + 1..b].trim().to_string();
+            }
+        }
+    }
+    String::new()
+}
+
+/// Header names that mark an uncertainty column.
+fn looks_like_sigma(name: &str) -> bool {
+    let n = name.trim().trim_matches('"').to_lowercase();
+    let head = n.split(['(', '[']).next().unwrap_or("").trim();
+    matches!(
+        head,
+        "sigma" | "err" | "error" | "errors" | "flux_err" | "flux_error" | "uncertainty"
+            | "unc" | "e_flux" | "dy" | "yerr" | "y_err" | "stddev" | "std" | "noise"
+    )
+}
+
+fn resolve_column(
+    r: &ColumnRef,
+    header: Option<&[String]>,
+    n_cols: usize,
+) -> Result<usize, IngestProblem> {
+    match r {
+        ColumnRef::Index(0) => Err(IngestProblem::BadColumn(
+            "column numbers start at 1".to_string(),
+        )),
+        ColumnRef::Index(i) if *i > n_cols => Err(IngestProblem::BadColumn(format!(
+            "column {i} requested but the table has {n_cols} columns"
+        ))),
+        ColumnRef::Index(i) => Ok(i - 1),
+        ColumnRef::Name(name) => {
+            let Some(header) = header else {
+                return Err(IngestProblem::BadColumn(format!(
+                    "column '{name}' requested but the table has no header row"
+                )));
+            };
+            let want = name.trim().to_lowercase();
+            header
+                .iter()
+                .position(|h| h.trim().trim_matches('"').trim().to_lowercase() == want)
+                .ok_or_else(|| {
+                    IngestProblem::BadColumn(format!(
+                        "no column named '{name}' (columns: {})",
+                        header.join(", ")
+                    ))
+                })
+        }
+    }
+}
+
+/// Parses delimited text into one spectrum. `name` becomes the spectrum's name.
+pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded, IngestProblem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut warnings = Vec::new();
+
+    // Content lines with their 1-based line numbers; comments remembered for headers.
+    let mut lines = text
+        .split('\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+        .filter(|(_, l)| !l.trim().is_empty());
+    let mut last_comment: Option<&str> = None;
+    let mut first: Option<(usize, &str)> = None;
+    for (no, line) in lines.by_ref() {
+        if is_comment(line) {
+            last_comment = Some(line);
+        } else {
+            first = Some((no, line));
+            break;
+        }
+    }
+    let Some(first) = first else {
+        return Err(if text.trim().is_empty() {
+            IngestProblem::Empty
+        } else {
+            IngestProblem::NoData("only comment lines".to_string())
+        });
+    };
+
+    // The first content line is a header unless all its fields are numbers. Sniff on it
+    // plus following lines.
+    let mut sample: Vec<(usize, &str)> = vec![first];
+    let mut rest = lines.filter(|(_, l)| !is_comment(l)).peekable();
+    while sample.len() < SNIFF_LINES + 1 {
+        match rest.next() {
+            Some(l) => sample.push(l),
+            None => break,
+        }
+    }
+    let data_sample: Vec<&str> = sample.iter().skip(1).map(|(_, l)| *l).collect();
+    let first_delim = detect_delimiter(&[first.1]);
+    let delim_all = if data_sample.is_empty() {
+        first_delim
+    } else {
+        detect_delimiter(&data_sample)
+    };
+    let Some(delimiter) = delim_all.or(first_delim) else {
+        return Err(IngestProblem::SingleColumn);
+    };
+    let decimal_comma = delimiter == Delimiter::Semicolon
+        && data_sample
+            .iter()
+            .chain(std::iter::once(&first.1))
+            .any(|l| l.contains(',') && !l.contains('.'));
+    let first_fields: Vec<&str> = delimiter.split(first.1).collect();
+    let first_is_header = first_fields
+        .iter()
+        .any(|f| parse_number(f, decimal_comma).is_err());
+
+    let n_cols = if first_is_header {
+        data_sample
+            .first()
+            .map(|l| delimiter.count(l))
+            .unwrap_or(first_fields.len())
+    } else {
+        first_fields.len()
+    };
+    if n_cols < 2 {
+        return Err(IngestProblem::SingleColumn);
+    }
+
+    // A header is the first line when it is text, else the last comment line just above
+    // the data when it has exactly one name per column (`# lambda flux err`).
+    let header: Option<Vec<String>> = if first_is_header {
+        Some(first_fields.iter().map(|f| f.trim().to_string()).collect())
+    } else {
+        last_comment.and_then(|c| {
+            let body = c.trim_start().trim_start_matches(['#', '%', '!', '/']);
+            let names: Vec<String> = delimiter
+                .split(body)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty() || delimiter != Delimiter::Whitespace)
+                .collect();
+            (names.len() == n_cols && names.iter().all(|n| parse_number(n, false).is_err()))
+                .then_some(names)
+        })
+    };
+    let header_ref = header.as_deref();
+
+    let x_col = match &options.x_col {
+        Some(r) => resolve_column(r, header_ref, n_cols)?,
+        None => 0,
+    };
+    let y_col = match &options.y_col {
+        Some(r) => resolve_column(r, header_ref, n_cols)?,
+        None => usize::from(x_col == 0),
+    };
+    let sigma_col = match &options.sigma_col {
+        Some(r) => Some(resolve_column(r, header_ref, n_cols)?),
+        None => header_ref.and_then(|h| {
+            h.iter()
+                .enumerate()
+                .position(|(i, n)| i != x_col && i != y_col && looks_like_sigma(n))
+        }),
+    };
+    if x_col == y_col {
+        return Err(IngestProblem::BadColumn(
+            "x and y are the same column".to_string(),
+        ));
+    }
+    if header_ref.is_none() && options.sigma_col.is_none() && n_cols >= 3 {
+        warnings.push(format!(
+            "{n_cols} columns without a header: read column 1 as x and 2 as y; \
+             pass --sigma-col 3 if column 3 is the uncertainty"
+        ));
+    }
+
+    let x_unit = match options.x_unit {
+        Some(u) => u,
+        None => match header_ref.and_then(|h| x_unit_from_header(&h[x_col])) {
+            Some(u) => u,
+            None => {
+                warnings.push("x unit not stated in the header; assuming nm (use --x-unit)".into());
+                XUnit::Nanometer
+            }
+        },
+    };
+    let y_unit = header_ref
+        .map(|h| y_unit_from_header(&h[y_col]))
+        .unwrap_or_default();
+
+    // Parse every data row.
+    let need = x_col.max(y_col).max(sigma_col.unwrap_or(0)) + 1;
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    let mut sigmas: Vec<f64> = Vec::new();
+    let mut line_numbers: Vec<usize> = Vec::new();
+    let mut dropped = 0usize;
+    let data_lines = sample
+        .into_iter()
+        .skip(usize::from(first_is_header))
+        .chain(rest);
+    for (no, line) in data_lines {
+        let mut x = f64::NAN;
+        let mut y = f64::NAN;
+        let mut s = f64::NAN;
+        let mut seen = 0usize;
+        for (i, field) in delimiter.split(line).enumerate() {
+            seen = i + 1;
+            let slot = if i == x_col {
+                &mut x
+            } else if i == y_col {
+                &mut y
+            } else if Some(i) == sigma_col {
+                &mut s
+            } else {
+                continue;
+            };
+            *slot = parse_number(field, decimal_comma).map_err(|()| IngestProblem::Malformed {
+                line: no,
+                message: format!(
+                    "'{}' in column {} is not a number",
+                    truncate(field.trim(), 40),
+                    i + 1
+                ),
+            })?;
+        }
+        if seen < need {
+            return Err(IngestProblem::Malformed {
+                line: no,
+                message: format!("{seen} fields, expected at least {need}"),
+            });
+        }
+        let sigma_ok = sigma_col.is_none() || (s.is_finite() && s >= 0.0);
+        if !(x.is_finite() && y.is_finite() && sigma_ok) {
+            dropped += 1;
+            continue;
+        }
+        xs.push(x);
+        ys.push(y);
+        if sigma_col.is_some() {
+            sigmas.push(s);
+        }
+        line_numbers.push(no);
+    }
+    if dropped > 0 {
+        warnings.push(format!(
+            "{dropped} row(s) with NaN or missing values dropped"
+        ));
+    }
+    match xs.len() {
+        0 if dropped > 0 => return Err(IngestProblem::NoData("every row is NaN".into())),
+        0 => return Err(IngestProblem::NoData("a header but no data rows".into())),
+        1 => {
+            return Err(IngestProblem::NoData(
+                "only 1 data row; a spectrum needs at least 2".into(),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(i) = xs.iter().position(|&x| x <= 0.0) {
+        return Err(IngestProblem::Malformed {
+            line: line_numbers[i],
+            message: format!("x = {} is not positive", xs[i]),
+        });
+    }
+
+    // Convert to nm, then order by increasing nm.
+    for x in &mut xs {
+        *x = x_unit.to_nm(*x);
+    }
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    let increasing = xs.windows(2).all(|w| w[0] <= w[1]);
+    let decreasing = xs.windows(2).all(|w| w[0] >= w[1]);
+    if !increasing {
+        if decreasing {
+            order.reverse();
+            if !x_unit.is_reversed() {
+                warnings.push("x was descending; reversed to increasing wavelength".into());
+            }
+        } else {
+            order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+            warnings.push("x was not monotonic; rows sorted by wavelength".into());
+        }
+    }
+    for w in order.windows(2) {
+        if xs[w[0]] == xs[w[1]] {
+            let (a, b) = (line_numbers[w[0]].min(line_numbers[w[1]]), line_numbers[w[0]].max(line_numbers[w[1]]));
+            return Err(IngestProblem::DuplicateX {
+                x: x_unit.from_nm(xs[w[0]]),
+                line_a: a,
+                line_b: b,
+            });
+        }
+    }
+    let permute = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let (x_nm, y, sigma) = if order.iter().enumerate().all(|(i, &o)| i == o) {
+        (xs, ys, sigma_col.map(|_| sigmas))
+    } else {
+        (permute(&xs), permute(&ys), sigma_col.map(|_| permute(&sigmas)))
+    };
+
+    let mut spectrum = Spectrum::new(name, x_nm, y, sigma).map_err(IngestProblem::Invalid)?;
+    spectrum.y_unit = y_unit;
+    if let Some(h) = header_ref {
+        spectrum.metadata.push(("columns".into(), h.join(", ")));
+    }
+    spectrum
+        .metadata
+        .push(("x_unit_in_file".into(), x_unit.cli_name().into()));
+    Ok(Loaded {
+        format: "csv",
+        spectra: vec![spectrum],
+        warnings,
+    })
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max_chars).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Loaded, IngestProblem> {
+        parse_csv(text, "t", &CsvOptions::default())
+    }
+
+    #[test]
+    fn header_units() {
+        assert_eq!(x_unit_from_header("wavelength_nm"), Some(XUnit::Nanometer));
+        assert_eq!(x_unit_from_header("Wavelength (Å)"), Some(XUnit::Angstrom));
+        assert_eq!(x_unit_from_header("lambda [um]"), Some(XUnit::Micrometer));
+        assert_eq!(
+            x_unit_from_header("wavenumber (cm-1)"),
+            Some(XUnit::WavenumberPerCm)
+        );
+        assert_eq!(x_unit_from_header("Wavenumber"), Some(XUnit::WavenumberPerCm));
+        assert_eq!(x_unit_from_header("wave_angstrom"), Some(XUnit::Angstrom));
+        assert_eq!(x_unit_from_header("x"), None);
+    }
+
+    #[test]
+    fn delimiters() {
+        for text in [
+            "wavelength_nm,flux\n500,1\n501,2\n",
+            "wavelength_nm\tflux\n500\t1\n501\t2\n",
+            "wavelength_nm;flux\n500;1\n501;2\n",
+            "wavelength_nm flux\n500   1\n 501 2\n",
+        ] {
+            let l = parse(text).unwrap();
+            assert_eq!(l.spectra[0].x_nm(), &[500.0, 501.0], "{text:?}");
+            assert_eq!(l.spectra[0].y(), &[1.0, 2.0]);
+            assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        }
+    }
+
+    #[test]
+    fn decimal_comma_with_semicolons() {
+        let l = parse("Wavelength (nm);Flux\n500,5;1,25\n501,5;2\n").unwrap();
+        assert_eq!(l.spectra[0].x_nm(), &[500.5, 501.5]);
+        assert_eq!(l.spectra[0].y(), &[1.25, 2.0]);
+    }
+
+    #[test]
+    fn comments_bom_crlf_and_comment_header() {
+        let l = parse("\u{feff}# made by hand\r\n# lambda[um] flux err\r\n0.5 1 0.1\r\n0.6 2 0.2\r\n")
+            .unwrap();
+        let s = &l.spectra[0];
+        assert_eq!(s.x_nm(), &[500.0, 600.0]);
+        assert_eq!(s.sigma(), Some(&[0.1, 0.2][..]));
+    }
+
+    #[test]
+    fn angstrom_and_wavenumber_headers_convert_to_nm() {
+        let l = parse("Wavelength (Å),flux (erg/s/cm2/A)\n5000,1\n5010,2\n").unwrap();
+        assert_eq!(l.spectra[0].x_nm(), &[500.0, 501.0]);
+        assert_eq!(l.spectra[0].y_unit, "erg/s/cm2/A");
+        let l = parse("wavenumber (cm-1),absorbance\n1000,1\n2000,2\n").unwrap();
+        // 2000 cm-1 = 5000 nm comes first once ordered by wavelength.
+        assert_eq!(l.spectra[0].x_nm(), &[5000.0, 10000.0]);
+        assert_eq!(l.spectra[0].y(), &[2.0, 1.0]);
+        assert!(l.warnings.is_empty());
+    }
+
+    #[test]
+    fn descending_is_sorted_and_nan_rows_counted() {
+        let l = parse("wavelength_nm,flux\n503,3\n502,nan\n501,1\n500,\n").unwrap();
+        assert_eq!(l.spectra[0].x_nm(), &[501.0, 503.0]);
+        assert_eq!(l.spectra[0].y(), &[1.0, 3.0]);
+        assert!(l.warnings.iter().any(|w| w.contains("2 row(s)")));
+        assert!(l.warnings.iter().any(|w| w.contains("descending")));
+    }
+
+    #[test]
+    fn unsorted_is_sorted_with_warning() {
+        let l = parse("wavelength_nm,flux\n502,2\n500,0\n501,1\n").unwrap();
+        assert_eq!(l.spectra[0].x_nm(), &[500.0, 501.0, 502.0]);
+        assert_eq!(l.spectra[0].y(), &[0.0, 1.0, 2.0]);
+        assert!(l.warnings.iter().any(|w| w.contains("not monotonic")));
+    }
+
+    #[test]
+    fn overrides() {
+        let text = "a,b,c,d\n1,500,7,0.5\n2,501,8,0.25\n";
+        let opts = CsvOptions {
+            x_col: Some(ColumnRef::Name("B".into())),
+            y_col: Some(ColumnRef::Index(3)),
+            sigma_col: Some(ColumnRef::Index(4)),
+            x_unit: Some(XUnit::Angstrom),
+        };
+        let l = parse_csv(text, "t", &opts).unwrap();
+        let s = &l.spectra[0];
+        assert_eq!(s.x_nm(), &[50.0, 50.1]);
+        assert_eq!(s.y(), &[7.0, 8.0]);
+        assert_eq!(s.sigma(), Some(&[0.5, 0.25][..]));
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(parse("").unwrap_err(), IngestProblem::Empty);
+        assert_eq!(parse("\n \n").unwrap_err(), IngestProblem::Empty);
+        assert!(matches!(parse("# only\n# comments\n"), Err(IngestProblem::NoData(_))));
+        assert_eq!(parse("500\n501\n502\n").unwrap_err(), IngestProblem::SingleColumn);
+        assert!(matches!(parse("x,y\nnan,1\n2,nan\n"), Err(IngestProblem::NoData(m)) if m.contains("NaN")));
+        assert!(matches!(parse("x,y\n"), Err(IngestProblem::NoData(_))));
+        assert!(matches!(parse("500,1\n"), Err(IngestProblem::NoData(m)) if m.contains("1 data row")));
+        assert_eq!(
+            parse("wavelength_nm,y\n500,1\n501,2\n500,3\n").unwrap_err(),
+            IngestProblem::DuplicateX {
+                x: 500.0,
+                line_a: 2,
+                line_b: 4
+            }
+        );
+        assert!(matches!(
+            parse("x,y\n500,1\n501,abc\n"),
+            Err(IngestProblem::Malformed { line: 3, .. })
+        ));
+        assert!(matches!(
+            parse("x,y,z\n500,1,2\n501\n"),
+            Err(IngestProblem::Malformed { line: 3, .. })
+        ));
+        assert!(matches!(
+            parse("wavelength_nm,y\n-1,1\n501,2\n"),
+            Err(IngestProblem::Malformed { line: 2, .. })
+        ));
+        let opts = CsvOptions {
+            y_col: Some(ColumnRef::Name("nope".into())),
+            ..Default::default()
+        };
+        assert!(matches!(
+            parse_csv("x,y\n1,2\n3,4\n", "t", &opts),
+            Err(IngestProblem::BadColumn(_))
+        ));
+    }
+}

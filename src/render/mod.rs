@@ -1,0 +1,19 @@
+//! Drawing a view state with egui_plot. One function, [`plot::draw_canvas`], draws the
+//! canvas for both the live GUI and (later) offscreen export, so the two cannot differ.
+
+pub mod plot;
+
+pub use plot::{CanvasOutput, SceneTrace, auto_bounds, draw_canvas};
+
+/// Converts a palette colour to egui's.
+pub fn color32(rgb: [u8; 3]) -> egui::Color32 {
+    egui::Color32::from_rgb(rgb[0], rgb[1], rgb[2])
+}
+
+/// egui visuals for a theme.
+pub fn visuals(theme: crate::view::Theme) -> egui::Visuals {
+    match theme {
+        crate::view::Theme::Light => egui::Visuals::light(),
+        crate::view::Theme::Dark => egui::Visuals::dark(),
+    }
+}

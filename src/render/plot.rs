@@ -1,0 +1,278 @@
+//! The spectrum canvas: traces (LOD-decimated), σ bands, mask shading, legend, crosshair
+//! readout with optional snap-to-peak. Draws exactly what the view state says and reports
+//! the user's interactions back as commands.
+
+use egui_plot::{Corner, Legend, LegendGrouping, Line, MarkerShape, Plot, PlotPoints, Points, Span};
+
+use crate::display::DisplayTrace;
+use crate::ids::DatasetId;
+use crate::lod::LodRequest;
+use crate::render::color32;
+use crate::session::Command;
+use crate::transforms::Normalization;
+use crate::view::{PlotBounds, ViewState};
+
+/// One trace as the canvas needs it.
+pub struct SceneTrace<'a> {
+    pub id: &'a DatasetId,
+    /// Legend label.
+    pub name: &'a str,
+    pub trace: &'a DisplayTrace,
+    pub visible: bool,
+    /// Position in the active order (decides the colour).
+    pub order: usize,
+}
+
+/// What the canvas reports after a frame.
+#[derive(Default)]
+pub struct CanvasOutput {
+    /// Commands from interaction (pan/zoom, legend toggles), to apply after the frame.
+    pub commands: Vec<Command>,
+    /// Crosshair readout in display units, when the pointer is over the plot.
+    pub readout: Option<String>,
+}
+
+/// Fraction of the data range added on each side when fitting bounds.
+const AUTO_MARGIN: f64 = 0.04;
+
+/// Bounds that fit every visible trace (deterministic: used when the view has none).
+pub fn auto_bounds(traces: &[SceneTrace<'_>], normalization: Normalization) -> PlotBounds {
+    let mut x = [f64::INFINITY, f64::NEG_INFINITY];
+    let mut y = [f64::INFINITY, f64::NEG_INFINITY];
+    for t in traces.iter().filter(|t| t.visible) {
+        let (a, b) = t.trace.spectrum.x_range_nm();
+        x = [x[0].min(a), x[1].max(b)];
+        let (lo, hi) = t.trace.y_range(normalization);
+        y = [y[0].min(lo), y[1].max(hi)];
+    }
+    if !x[0].is_finite() {
+        return PlotBounds {
+            x_nm: [380.0, 750.0],
+            y: [0.0, 1.0],
+        };
+    }
+    let pad = |r: [f64; 2], fallback: f64| {
+        let span = r[1] - r[0];
+        let m = if span > 0.0 { span * AUTO_MARGIN } else { fallback.max(r[0].abs() * 0.05).max(1e-12) };
+        [r[0] - m, r[1] + m]
+    };
+    PlotBounds {
+        x_nm: pad(x, 1.0),
+        y: pad(y, 1.0),
+    }
+}
+
+/// Display-unit x range for bounds in nm (increasing in the display unit).
+fn display_x(view: &ViewState, x_nm: [f64; 2]) -> [f64; 2] {
+    let u = view.display_unit;
+    let (a, b) = (u.from_nm(x_nm[0]), u.from_nm(x_nm[1]));
+    [a.min(b), a.max(b)]
+}
+
+/// Draws the canvas for `view` with `traces` (in active order) into `ui`.
+pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>]) -> CanvasOutput {
+    let mut out = CanvasOutput::default();
+    let unit = view.display_unit;
+    let bounds = view.bounds.unwrap_or_else(|| auto_bounds(traces, view.normalization));
+    let dx = display_x(view, bounds.x_nm);
+    let hidden: Vec<egui_plot::ItemId> = traces
+        .iter()
+        .filter(|t| !t.visible)
+        .map(|t| egui_plot::ItemId::new(t.id.as_str()))
+        .collect();
+    let y_label = y_axis_label(view, traces);
+    let unit_symbol = unit.symbol();
+    let x_name = if unit.is_reversed() { "ν̃" } else { "λ" };
+
+    let plot = Plot::new("spectra_canvas")
+        .legend(
+            Legend::default()
+                .position(Corner::RightTop)
+                .follow_insertion_order(true)
+                .grouping(LegendGrouping::ById)
+                .hidden_items(hidden.iter().copied()),
+        )
+        .x_axis_label(unit.axis_label())
+        .y_axis_label(y_label)
+        .invert_x(unit.is_reversed())
+        .allow_double_click_reset(false)
+        .show_crosshair(view.crosshair_visible)
+        .show_x(view.crosshair_visible)
+        .show_y(view.crosshair_visible)
+        .label_formatter(move |hover| {
+            let p = match hover {
+                egui_plot::HoverPosition::NearDataPoint { position, .. }
+                | egui_plot::HoverPosition::Elsewhere { position } => position,
+            };
+            Some(format!("{x_name} = {:.6} {unit_symbol}\ny = {:.6}", p.x, p.y))
+        });
+
+    let pixels_wide = (ui.available_width() * ui.ctx().pixels_per_point()).max(1.0) as usize;
+    let response = plot.show(ui, |plot_ui| {
+        plot_ui.set_plot_bounds_x(dx[0]..=dx[1]);
+        plot_ui.set_plot_bounds_y(bounds.y[0]..=bounds.y[1]);
+        for mask in &view.masks {
+            let m = display_x(view, [mask.x_nm_start, mask.x_nm_end]);
+            plot_ui.span(
+                Span::new("", m[0]..=m[1])
+                    .fill(egui::Color32::from_rgba_unmultiplied(128, 128, 128, 48)),
+            );
+        }
+        let request = LodRequest {
+            x_range_nm: (bounds.x_nm[0], bounds.x_nm[1]),
+            columns: pixels_wide,
+            budget_points: view.lod_budget_points,
+            unit,
+        };
+        for t in traces {
+            let color = color32(view.palette_key.color(t.order));
+            let points = if t.visible {
+                t.trace.lod_points(view.normalization, &request)
+            } else {
+                Vec::new()
+            };
+            if view.uncertainty_visible && t.trace.sigma().is_some() && !points.is_empty() {
+                let xs: Vec<f64> = points.iter().map(|p| p[0]).collect();
+                let lo: Vec<f64> = points.iter().map(|p| p[1] - p[2]).collect();
+                let hi: Vec<f64> = points.iter().map(|p| p[1] + p[2]).collect();
+                plot_ui.add(
+                    egui_plot::FilledArea::new(t.name, &xs, &lo, &hi)
+                        .fill_color(color.gamma_multiply(0.25))
+                        .id(t.id.as_str()),
+                );
+            }
+            let line_points: PlotPoints<'_> = points.iter().map(|p| [p[0], p[1]]).collect();
+            plot_ui.line(Line::new(t.name, line_points).color(color).width(1.5).id(t.id.as_str()));
+        }
+        let pointer = plot_ui.pointer_coordinate();
+        pointer.and_then(|p| readout(view, traces, p.x, p.y)).map(|(text, marker)| {
+            if let Some(m) = marker {
+                plot_ui.points(
+                    Points::new("", vec![m])
+                        .shape(MarkerShape::Circle)
+                        .radius(4.0)
+                        .filled(false)
+                        .color(ui_marker_color(view)),
+                );
+            }
+            text
+        })
+    });
+    out.readout = response.inner;
+
+    // Interactions → commands.
+    if response.response.double_clicked() {
+        out.commands.push(Command::SetBounds(None));
+    } else {
+        let b = response.transform.bounds();
+        let (nx, ny) = ([b.min()[0], b.max()[0]], [b.min()[1], b.max()[1]]);
+        let moved = |a: [f64; 2], b: [f64; 2]| {
+            let span = (a[1] - a[0]).abs().max(f64::MIN_POSITIVE);
+            (a[0] - b[0]).abs() > 1e-9 * span || (a[1] - b[1]).abs() > 1e-9 * span
+        };
+        if moved(nx, dx) || moved(ny, bounds.y) {
+            let (a, c) = (unit.to_nm(nx[0]), unit.to_nm(nx[1]));
+            let new = PlotBounds {
+                x_nm: [a.min(c), a.max(c)],
+                y: ny,
+            };
+            if new.x_nm[0] < new.x_nm[1] && new.y[0] < new.y[1] && new.x_nm[0] > 0.0 {
+                out.commands.push(Command::SetBounds(Some(new)));
+            }
+        }
+    }
+    if let Some(mem) = egui_plot::PlotMemory::load(ui.ctx(), response.response.id) {
+        for t in traces {
+            let shown = !mem.hidden_items.contains(&egui_plot::ItemId::new(t.id.as_str()));
+            if shown != t.visible {
+                out.commands.push(Command::SetTraceVisible {
+                    id: t.id.clone(),
+                    visible: shown,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn ui_marker_color(view: &ViewState) -> egui::Color32 {
+    match view.theme {
+        crate::view::Theme::Light => egui::Color32::BLACK,
+        crate::view::Theme::Dark => egui::Color32::WHITE,
+    }
+}
+
+/// The y-axis title: the common y unit of the visible traces, or "normalized".
+fn y_axis_label(view: &ViewState, traces: &[SceneTrace<'_>]) -> String {
+    match view.normalization {
+        Normalization::Max => return "Normalized (max = 1)".into(),
+        Normalization::Area => return "Normalized (area = 1 per nm)".into(),
+        Normalization::None => {}
+    }
+    let mut units = traces
+        .iter()
+        .filter(|t| t.visible)
+        .map(|t| t.trace.spectrum.y_unit.as_str());
+    match units.next() {
+        Some(first) if !first.is_empty() && units.all(|u| u == first) => format!("Flux ({first})"),
+        _ => "Flux (mixed or unknown units)".into(),
+    }
+}
+
+/// The crosshair readout for a pointer at display coordinates (`x`, `y`): the nearest
+/// visible trace's sample (or its peak within the snap radius), and where to mark it.
+fn readout(
+    view: &ViewState,
+    traces: &[SceneTrace<'_>],
+    x: f64,
+    y: f64,
+) -> Option<(String, Option<[f64; 2]>)> {
+    if !view.crosshair_visible {
+        return None;
+    }
+    let unit = view.display_unit;
+    let x_nm = unit.to_nm(x);
+    if !(x_nm.is_finite() && x_nm > 0.0) {
+        return None;
+    }
+    let mut best: Option<(f64, &SceneTrace<'_>, usize)> = None;
+    for t in traces.iter().filter(|t| t.visible) {
+        let (a, b) = t.trace.spectrum.x_range_nm();
+        if x_nm < a || x_nm > b {
+            continue;
+        }
+        let i = if view.snap_to_peak {
+            t.trace.peak_near(x_nm, view.snap_radius_nm).unwrap_or_else(|| t.trace.nearest(x_nm))
+        } else {
+            t.trace.nearest(x_nm)
+        };
+        let d = t.trace.divisor(view.normalization).unwrap_or(1.0);
+        let dist = (t.trace.y()[i] / d - y).abs();
+        if best.as_ref().is_none_or(|(bd, _, _)| dist < *bd) {
+            best = Some((dist, t, i));
+        }
+    }
+    let pointer_text = format!("pointer {:.6} {}, {:.6}", x, unit.symbol(), y);
+    let Some((_, t, i)) = best else {
+        return Some((pointer_text, None));
+    };
+    let d = t.trace.divisor(view.normalization).unwrap_or(1.0);
+    let sx = unit.from_nm(t.trace.spectrum.x_nm()[i]);
+    let sy = t.trace.y()[i] / d;
+    let sigma = t
+        .trace
+        .sigma()
+        .map(|s| format!(" ± {:.4e}", s[i] / d))
+        .unwrap_or_default();
+    let snap = if view.snap_to_peak { "peak " } else { "" };
+    Some((
+        format!(
+            "{pointer_text}   {snap}{}: {:.6} {} → {:.6e}{sigma}",
+            t.name,
+            sx,
+            unit.symbol(),
+            sy
+        ),
+        Some([sx, sy]),
+    ))
+}

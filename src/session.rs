@@ -1,0 +1,452 @@
+//! The session: the loaded datasets, the view state, undo/redo and the history of applied
+//! commands. The GUI and the CLI both change state only through [`Session::apply`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::DatasetId;
+use crate::ingest::{self, CsvOptions, IngestError};
+use crate::lod::MIN_BUDGET_POINTS;
+use crate::spectrum::Spectrum;
+use crate::transforms::Normalization;
+use crate::units::XUnit;
+use crate::view::{ActiveTrace, Canvas, PaletteKey, PlotBounds, Smoothing, Theme, ViewState};
+
+/// Where a dataset came from. Files are remembered by path so a session can be restored;
+/// exports use only the file name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceRef {
+    /// A sample shipped in `assets/`, by file name.
+    Bundled(String),
+    /// A file on this machine.
+    File(PathBuf),
+}
+
+impl SourceRef {
+    /// The name shown to users and written to exports (never a full path).
+    pub fn display_name(&self) -> String {
+        match self {
+            SourceRef::Bundled(name) => name.clone(),
+            SourceRef::File(path) => ingest::display_name(path),
+        }
+    }
+}
+
+/// A loaded spectrum with its identity and origin.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub id: DatasetId,
+    pub spectrum: Arc<Spectrum>,
+    /// Format name as `inspect` reports it.
+    pub format: String,
+    pub source: SourceRef,
+    /// Warnings from reading, in order.
+    pub warnings: Vec<String>,
+}
+
+impl Dataset {
+    /// Wraps a spectrum, computing its ID.
+    pub fn new(spectrum: Spectrum, format: &str, source: SourceRef, warnings: Vec<String>) -> Self {
+        Self {
+            id: spectrum.dataset_id(),
+            spectrum: Arc::new(spectrum),
+            format: format.to_string(),
+            source,
+            warnings,
+        }
+    }
+}
+
+/// Reads a file into datasets (one per spectrum in the file). Used by both frontends,
+/// and by the GUI's background loader.
+pub fn read_datasets(path: &Path, options: &CsvOptions) -> Result<Vec<Dataset>, IngestError> {
+    let loaded = ingest::load_path(path, options)?;
+    Ok(loaded
+        .spectra
+        .into_iter()
+        .map(|s| {
+            Dataset::new(
+                s,
+                loaded.format,
+                SourceRef::File(path.to_path_buf()),
+                loaded.warnings.clone(),
+            )
+        })
+        .collect())
+}
+
+/// A change to the session. UI code builds these; [`Session::apply`] carries them out at
+/// the end of the frame.
+#[must_use]
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Adds datasets to the Library and shows them (an already loaded ID is just shown).
+    AddDatasets(Vec<Dataset>),
+    SetDisplayUnit(XUnit),
+    SetNormalization(Normalization),
+    SetSmoothing(Smoothing),
+    SetPalette(PaletteKey),
+    SetTheme(Theme),
+    SetLodBudget(usize),
+    SetCrosshair(bool),
+    SetUncertainty(bool),
+    SetSnapToPeak(bool),
+    /// Half-width of the snap search, nm (> 0).
+    SetSnapRadius(f64),
+    SetTraceVisible { id: DatasetId, visible: bool },
+    /// Removes a dataset from the canvas and the Library.
+    RemoveDataset(DatasetId),
+    /// Pan/zoom result (navigation: not undoable, not in history).
+    SetBounds(Option<PlotBounds>),
+    /// Canvas size and scale (layout: not undoable, not in history).
+    SetCanvas(Canvas),
+    Undo,
+    Redo,
+}
+
+/// Why a command was refused. Nothing is changed when a command is refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Smoothing(#[from] crate::transforms::SavGolError),
+    #[error("LOD budget must be at least {MIN_BUDGET_POINTS} points, got {0}")]
+    LodBudget(usize),
+    #[error("snap radius must be a positive number of nm, got {0}")]
+    SnapRadius(f64),
+    #[error("no dataset {0} in this session")]
+    UnknownDataset(String),
+    #[error("plot bounds must be finite and increasing")]
+    Bounds,
+    #[error("nothing to undo")]
+    NothingToUndo,
+    #[error("nothing to redo")]
+    NothingToRedo,
+}
+
+/// One line of the session's history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// 1-based sequence number within the session.
+    pub seq: u64,
+    /// What happened, in words.
+    pub summary: String,
+}
+
+#[derive(Clone, Debug)]
+struct Snapshot {
+    datasets: Vec<Dataset>,
+    view: ViewState,
+}
+
+/// How many undo steps are kept.
+const UNDO_DEPTH: usize = 200;
+
+/// The state both frontends drive.
+#[derive(Debug, Default)]
+pub struct Session {
+    datasets: Vec<Dataset>,
+    view: ViewState,
+    undo: Vec<Snapshot>,
+    redo: Vec<Snapshot>,
+    history: Vec<HistoryEntry>,
+}
+
+impl Session {
+    /// An empty session with the given view settings.
+    pub fn with_view(view: ViewState) -> Self {
+        let mut view = view;
+        // Traces need their datasets; they come back when those are loaded again.
+        view.active_traces.clear();
+        Self {
+            view,
+            ..Self::default()
+        }
+    }
+
+    /// Datasets in Library order (order of loading).
+    pub fn datasets(&self) -> &[Dataset] {
+        &self.datasets
+    }
+
+    /// A dataset by ID.
+    pub fn dataset(&self, id: &DatasetId) -> Option<&Dataset> {
+        self.datasets.iter().find(|d| &d.id == id)
+    }
+
+    /// The current view state.
+    pub fn view(&self) -> &ViewState {
+        &self.view
+    }
+
+    /// Applied commands, oldest first.
+    pub fn history(&self) -> &[HistoryEntry] {
+        &self.history
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// Reads a file and adds its spectra (CLI and tests; the GUI reads in the background
+    /// and then applies [`Command::AddDatasets`]).
+    pub fn open_path(&mut self, path: &Path, options: &CsvOptions) -> Result<Vec<DatasetId>, IngestError> {
+        let datasets = read_datasets(path, options)?;
+        let ids = datasets.iter().map(|d| d.id.clone()).collect();
+        self.apply(Command::AddDatasets(datasets))
+            .expect("adding datasets cannot fail");
+        Ok(ids)
+    }
+
+    /// Applies one command. On error nothing changes.
+    pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
+        let summary = match &command {
+            Command::SetBounds(bounds) => {
+                if let Some(b) = bounds {
+                    let ok = b.x_nm.iter().chain(&b.y).all(|v| v.is_finite())
+                        && b.x_nm[0] < b.x_nm[1]
+                        && b.y[0] < b.y[1];
+                    if !ok {
+                        return Err(CommandError::Bounds);
+                    }
+                }
+                self.view.bounds = *bounds;
+                return Ok(());
+            }
+            Command::SetCanvas(canvas) => {
+                self.view.canvas = *canvas;
+                return Ok(());
+            }
+            Command::Undo => {
+                let snap = self.undo.pop().ok_or(CommandError::NothingToUndo)?;
+                self.redo.push(self.snapshot());
+                self.restore(snap);
+                self.record("undo".into());
+                return Ok(());
+            }
+            Command::Redo => {
+                let snap = self.redo.pop().ok_or(CommandError::NothingToRedo)?;
+                self.undo.push(self.snapshot());
+                self.restore(snap);
+                self.record("redo".into());
+                return Ok(());
+            }
+            c => self.validate(c)?,
+        };
+        let before = self.snapshot();
+        self.mutate(command);
+        if before.view != self.view || before.datasets.len() != self.datasets.len() {
+            self.undo.push(before);
+            if self.undo.len() > UNDO_DEPTH {
+                self.undo.remove(0);
+            }
+            self.redo.clear();
+            self.record(summary);
+        }
+        Ok(())
+    }
+
+    /// Checks a command and describes it, without changing anything.
+    fn validate(&self, command: &Command) -> Result<String, CommandError> {
+        Ok(match command {
+            Command::AddDatasets(ds) => {
+                let names: Vec<String> = ds
+                    .iter()
+                    .map(|d| format!("{} ({})", d.spectrum.name, d.id.short()))
+                    .collect();
+                format!("loaded {}", names.join(", "))
+            }
+            Command::SetDisplayUnit(u) => format!("display unit → {}", u.symbol()),
+            Command::SetNormalization(n) => format!("normalization → {}", n.label()),
+            Command::SetSmoothing(s) => {
+                if let Some(sg) = s.savgol() {
+                    // Checked against a long enough length: per-trace fit is the display's job.
+                    sg.validate(usize::MAX)?;
+                    format!("smoothing → Savitzky–Golay w={} p={}", sg.window, sg.poly)
+                } else {
+                    "smoothing → off".into()
+                }
+            }
+            Command::SetPalette(p) => format!("palette → {}", p.label()),
+            Command::SetTheme(t) => format!("theme → {t:?}"),
+            Command::SetLodBudget(n) => {
+                if *n < MIN_BUDGET_POINTS {
+                    return Err(CommandError::LodBudget(*n));
+                }
+                format!("LOD budget → {n} points")
+            }
+            Command::SetCrosshair(on) => format!("crosshair {}", on_off(*on)),
+            Command::SetUncertainty(on) => format!("uncertainty band {}", on_off(*on)),
+            Command::SetSnapToPeak(on) => format!("snap to peak {}", on_off(*on)),
+            Command::SetSnapRadius(r) => {
+                if !(r.is_finite() && *r > 0.0) {
+                    return Err(CommandError::SnapRadius(*r));
+                }
+                format!("snap radius → {r} nm")
+            }
+            Command::SetTraceVisible { id, visible } => {
+                let d = self
+                    .dataset(id)
+                    .ok_or_else(|| CommandError::UnknownDataset(id.to_string()))?;
+                format!("{} {}", d.spectrum.name, if *visible { "shown" } else { "hidden" })
+            }
+            Command::RemoveDataset(id) => {
+                let d = self
+                    .dataset(id)
+                    .ok_or_else(|| CommandError::UnknownDataset(id.to_string()))?;
+                format!("removed {}", d.spectrum.name)
+            }
+            Command::SetBounds(_) | Command::SetCanvas(_) | Command::Undo | Command::Redo => {
+                unreachable!("handled in apply")
+            }
+        })
+    }
+
+    fn mutate(&mut self, command: Command) {
+        let v = &mut self.view;
+        match command {
+            Command::AddDatasets(ds) => {
+                for d in ds {
+                    if self.datasets.iter().all(|e| e.id != d.id) {
+                        self.datasets.push(d.clone());
+                    }
+                    match v.trace_index(&d.id) {
+                        Some(i) => v.active_traces[i].visible = true,
+                        None => v.active_traces.push(ActiveTrace {
+                            dataset_id: d.id.clone(),
+                            visible: true,
+                        }),
+                    }
+                }
+            }
+            Command::SetDisplayUnit(u) => v.display_unit = u,
+            Command::SetNormalization(n) => {
+                if v.normalization != n {
+                    v.normalization = n;
+                    // y bounds are in normalized units: fit again.
+                    v.bounds = None;
+                }
+            }
+            Command::SetSmoothing(s) => v.smoothing = s,
+            Command::SetPalette(p) => v.palette_key = p,
+            Command::SetTheme(t) => v.theme = t,
+            Command::SetLodBudget(n) => v.lod_budget_points = n,
+            Command::SetCrosshair(on) => v.crosshair_visible = on,
+            Command::SetUncertainty(on) => v.uncertainty_visible = on,
+            Command::SetSnapToPeak(on) => v.snap_to_peak = on,
+            Command::SetSnapRadius(r) => v.snap_radius_nm = r,
+            Command::SetTraceVisible { id, visible } => {
+                if let Some(i) = v.trace_index(&id) {
+                    v.active_traces[i].visible = visible;
+                }
+            }
+            Command::RemoveDataset(id) => {
+                v.active_traces.retain(|t| t.dataset_id != id);
+                self.datasets.retain(|d| d.id != id);
+            }
+            Command::SetBounds(_) | Command::SetCanvas(_) | Command::Undo | Command::Redo => {
+                unreachable!("handled in apply")
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            datasets: self.datasets.clone(),
+            view: self.view.clone(),
+        }
+    }
+
+    fn restore(&mut self, snap: Snapshot) {
+        // Navigation and layout are not part of undo: keep the current ones, unless the
+        // y units changed (another normalization), where the bounds no longer fit.
+        let (bounds, canvas, normalization) =
+            (self.view.bounds, self.view.canvas, self.view.normalization);
+        self.datasets = snap.datasets;
+        self.view = snap.view;
+        self.view.canvas = canvas;
+        self.view.bounds = if self.view.normalization == normalization {
+            bounds
+        } else {
+            None
+        };
+    }
+
+    fn record(&mut self, summary: String) {
+        let seq = self.history.len() as u64 + 1;
+        self.history.push(HistoryEntry { seq, summary });
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(name: &str, offset: f64) -> Dataset {
+        let s = Spectrum::new(name, vec![500.0, 501.0, 502.0], vec![offset, 2.0, 3.0], None).unwrap();
+        Dataset::new(s, "csv", SourceRef::Bundled(name.into()), vec![])
+    }
+
+    #[test]
+    fn add_hide_undo_redo() {
+        let mut s = Session::default();
+        let a = dataset("a", 1.0);
+        let id = a.id.clone();
+        s.apply(Command::AddDatasets(vec![a.clone()])).unwrap();
+        s.apply(Command::AddDatasets(vec![a])).unwrap();
+        assert_eq!(s.datasets().len(), 1, "same ID is one Library entry");
+        s.apply(Command::SetTraceVisible { id: id.clone(), visible: false }).unwrap();
+        assert!(!s.view().active_traces[0].visible);
+        s.apply(Command::Undo).unwrap();
+        assert!(s.view().active_traces[0].visible);
+        s.apply(Command::Redo).unwrap();
+        assert!(!s.view().active_traces[0].visible);
+        s.apply(Command::Undo).unwrap();
+        s.apply(Command::Undo).unwrap();
+        assert!(s.datasets().is_empty());
+        assert_eq!(s.apply(Command::Undo), Err(CommandError::NothingToUndo));
+        assert_eq!(s.history().len(), 6, "{:?}", s.history());
+    }
+
+    #[test]
+    fn refused_commands_change_nothing() {
+        let mut s = Session::default();
+        let before = s.view().clone();
+        assert!(s.apply(Command::SetLodBudget(3)).is_err());
+        assert!(s.apply(Command::SetSnapRadius(-1.0)).is_err());
+        assert!(s.apply(Command::SetSmoothing(Smoothing::Sg { window: 4, poly: 2 })).is_err());
+        assert!(s.apply(Command::SetSmoothing(Smoothing::Sg { window: 5, poly: 5 })).is_err());
+        assert!(s.apply(Command::SetBounds(Some(PlotBounds { x_nm: [2.0, 1.0], y: [0.0, 1.0] }))).is_err());
+        assert_eq!(s.view(), &before);
+        assert!(!s.can_undo());
+        assert!(s.history().is_empty());
+    }
+
+    #[test]
+    fn navigation_is_not_undoable() {
+        let mut s = Session::default();
+        s.apply(Command::SetCrosshair(false)).unwrap();
+        let b = PlotBounds { x_nm: [1.0, 2.0], y: [0.0, 1.0] };
+        s.apply(Command::SetBounds(Some(b))).unwrap();
+        s.apply(Command::Undo).unwrap();
+        assert!(s.view().crosshair_visible);
+        assert_eq!(s.view().bounds, Some(b));
+    }
+
+    #[test]
+    fn a_no_op_leaves_no_history() {
+        let mut s = Session::default();
+        s.apply(Command::SetCrosshair(true)).unwrap();
+        assert!(!s.can_undo());
+    }
+}
