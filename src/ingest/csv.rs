@@ -377,7 +377,7 @@ pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded,
         if seen < need {
             return Err(IngestProblem::Malformed {
                 line: no,
-                message: format!("{seen} fields, expected at least {need}"),
+                message: format!("has {seen} field(s); expected at least {need}"),
             });
         }
         let sigma_ok = sigma_col.is_none() || (s.is_finite() && s >= 0.0);

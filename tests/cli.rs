@@ -1,0 +1,255 @@
+//! The real binary on good and bad files, in temp dirs: exit codes, one-line errors that
+//! name the file, no partial outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
+}
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+}
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples").join(name)
+}
+
+fn run(args: &[&std::ffi::OsStr]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+/// Exit 2 and exactly one stderr line that names `file`.
+fn assert_bad_input(out: &Output, file: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.contains(file), "{stderr:?} should name {file}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+fn inspect_json(path: &Path) -> serde_json::Value {
+    let out = run(&["inspect".as_ref(), path.as_os_str(), "--json".as_ref()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn inspect_json_on_a_real_sample() {
+    let v = inspect_json(&sample("spex_T2_dwarf_10704.csv"));
+    assert_eq!(v["format"], "csv");
+    assert_eq!(v["n_points"], 563);
+    assert_eq!(v["has_sigma"], true);
+    assert_eq!(v["medium"], "unknown");
+    assert_eq!(v["dataset_id"], "9ab6adfd00cf994f5a1cefd7a261833a6c894ed6ad5251f9f0687e7b30c4ff1e");
+    let lo = v["x_nm_min"].as_f64().unwrap();
+    assert!((lo - 653.073).abs() < 1e-3, "{lo}");
+    for key in ["dataset_id", "format", "n_points", "x_nm_min", "x_nm_max", "y_unit", "has_sigma", "medium", "instrument", "warnings"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+}
+
+#[test]
+fn inspect_reports_warnings_and_units_of_a_messy_table() {
+    let v = inspect_json(&data("good/mixed_rows.csv"));
+    assert_eq!(v["n_points"], 4);
+    assert_eq!(v["y_unit"], "erg/s/cm2/A");
+    assert_eq!(v["x_nm_min"], 655.51);
+    assert_eq!(v["x_nm_max"], 657.05);
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+}
+
+#[test]
+fn inspect_text_output() {
+    let out = run(&["inspect".as_ref(), data("good/wavenumber.tsv").as_os_str()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("points      4"), "{text}");
+    assert!(text.contains("4000 – 10000 nm"), "{text}");
+}
+
+#[test]
+fn column_and_unit_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("table.txt");
+    std::fs::write(&f, "idx a b\n1 5000 3\n2 5001 4\n").unwrap();
+    let out = run(&[
+        "inspect".as_ref(),
+        f.as_os_str(),
+        "--json".as_ref(),
+        "--x-col".as_ref(),
+        "a".as_ref(),
+        "--y-col".as_ref(),
+        "3".as_ref(),
+        "--x-unit".as_ref(),
+        "angstrom".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["x_nm_min"], 500.0);
+    assert_eq!(v["x_nm_max"], 500.1);
+}
+
+#[test]
+fn every_bad_file_exits_2_with_one_line_naming_it() {
+    let dir = data("bad");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for verb in ["inspect", "convert"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let out_csv = tmp.path().join("out.csv");
+            let out = if verb == "inspect" {
+                run(&[verb.as_ref(), path.as_os_str()])
+            } else {
+                run(&[verb.as_ref(), path.as_os_str(), "--out".as_ref(), out_csv.as_os_str()])
+            };
+            assert_bad_input(&out, &name);
+            assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "{name}: left files behind");
+        }
+        n += 1;
+    }
+    assert!(n >= 10, "the bad-input corpus is missing files ({n})");
+}
+
+#[test]
+fn the_bad_corpus_errors_say_what_is_wrong() {
+    let cases = [
+        ("empty.csv", "empty file"),
+        ("single_column.csv", "one column"),
+        ("all_nan.csv", "NaN"),
+        ("duplicate_x.csv", "duplicate x value 500 on lines 2 and 4"),
+        ("one_line.csv", "only 1 data row"),
+        ("header_only.csv", "no data rows"),
+        ("binary_garbage.csv", "binary data"),
+        ("malformed_row.csv", "line 4"),
+        ("truncated.csv", "line 3"),
+        ("negative_x.csv", "not positive"),
+    ];
+    for (file, says) in cases {
+        let out = run(&["inspect".as_ref(), data(&format!("bad/{file}")).as_os_str()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{file}: {stderr}");
+    }
+}
+
+#[test]
+fn missing_file_directory_and_sparse_2gb_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("missing.csv");
+    assert_bad_input(&run(&["inspect".as_ref(), missing.as_os_str()]), "missing.csv");
+    let folder = tmp.path().join("folder.csv");
+    std::fs::create_dir(&folder).unwrap();
+    let out = run(&["inspect".as_ref(), folder.as_os_str()]);
+    assert_bad_input(&out, "folder.csv");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("directory"));
+    // A 2 GB file of zeros that takes no disk space: rejected from its first bytes.
+    let sparse = tmp.path().join("huge.csv");
+    std::fs::File::create(&sparse).unwrap().set_len(2 << 30).unwrap();
+    let out = run(&["inspect".as_ref(), sparse.as_os_str()]);
+    assert_bad_input(&out, "huge.csv");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("binary"));
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("locked.csv");
+    std::fs::write(&f, "x,y\n1,2\n3,4\n").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&f).is_ok() {
+        // Running as root: permissions do not stop reads, nothing to test here.
+        return;
+    }
+    assert_bad_input(&run(&["inspect".as_ref(), f.as_os_str()]), "locked.csv");
+}
+
+#[test]
+fn convert_round_trips_exactly_in_nm_and_to_float_precision_in_other_units() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = sample("desi_sv3_26065_B_39627866878514741.csv");
+    let original = inspect_json(&src);
+    let nm = tmp.path().join("nm.csv");
+    let out = run(&["convert".as_ref(), src.as_os_str(), "--out".as_ref(), nm.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(inspect_json(&nm)["dataset_id"], original["dataset_id"], "nm CSV is lossless");
+    for unit in ["angstrom", "micrometer", "wavenumber"] {
+        let f = tmp.path().join(format!("{unit}.csv"));
+        let out = run(&[
+            "convert".as_ref(),
+            src.as_os_str(),
+            "--out".as_ref(),
+            f.as_os_str(),
+            "--unit".as_ref(),
+            unit.as_ref(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{unit}");
+        let text = std::fs::read_to_string(&f).unwrap();
+        let header = text.lines().nth(1).unwrap();
+        assert!(header.starts_with(match unit {
+            "angstrom" => "wavelength_angstrom,",
+            "micrometer" => "wavelength_um,",
+            _ => "wavenumber_cm-1,",
+        }), "{header}");
+        let back = inspect_json(&f);
+        assert_eq!(back["n_points"], original["n_points"]);
+        for key in ["x_nm_min", "x_nm_max"] {
+            let (a, b) = (back[key].as_f64().unwrap(), original[key].as_f64().unwrap());
+            assert!((a - b).abs() <= 4.0 * f64::EPSILON * b, "{unit} {key}: {a} vs {b}");
+        }
+        assert!(back["warnings"].as_array().unwrap().is_empty(), "{unit}: {}", back["warnings"]);
+    }
+}
+
+#[test]
+fn convert_never_leaves_a_partial_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("no_such_dir").join("out.csv");
+    let out = run(&[
+        "convert".as_ref(),
+        sample("spex_T2_dwarf_10704.csv").as_os_str(),
+        "--out".as_ref(),
+        target.as_os_str(),
+    ]);
+    assert_bad_input(&out, "out.csv");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    // An output that is a directory.
+    let out = run(&[
+        "convert".as_ref(),
+        sample("spex_T2_dwarf_10704.csv").as_os_str(),
+        "--out".as_ref(),
+        tmp.path().as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["frobnicate"],
+        vec!["inspect"],
+        vec!["convert", "a.csv"],
+        vec!["convert", "a.csv", "--out", "b.csv", "--unit", "parsec"],
+        vec!["open"],
+    ] {
+        let out = bin().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let out = bin().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    for verb in ["inspect", "convert", "open"] {
+        assert!(String::from_utf8_lossy(&out.stdout).contains(verb));
+    }
+}
+
+#[test]
+fn open_with_a_missing_file_fails_before_any_window() {
+    let out = run(&["open".as_ref(), "definitely-missing.csv".as_ref()]);
+    assert_bad_input(&out, "definitely-missing.csv");
+}
