@@ -25,43 +25,33 @@ def write(path, header_lines, columns, rows):
             f.write(",".join(repr(float(v)) for v in row) + "\n")
 
 
-# 1. SpeX prism spectrum of a T2 dwarf (rows: wavelength um, flux, uncertainty), float32.
-with fits.open(shared / "fits/spex/10704_10139.fits.gz") as h:
-    d = h[0].data.astype(np.float64)
-w, f, e = d[0], d[1], d[2]
-ok = np.isfinite(w) & np.isfinite(f) & np.isfinite(e) & (e >= 0)
-write(
-    out / "spex_T2_dwarf_10704.csv",
-    [
-        "IRTF SpeX prism spectrum of a T2 dwarf (SpeX Prism Library, data key 10704).",
-        "Source: 10704_10139.fits.gz from the MIT-licensed splat 1.14 package.",
-        "Cite: Burgasser et al. 2008, ApJ 681, 579 (2008ApJ...681..579B).",
-        "Flux normalized as distributed; values are the file's float32 numbers.",
-    ],
-    ["wavelength (um)", "flux", "sigma"],
-    zip(w[ok], f[ok], e[ok]),
-)
-
-# 2. DESI SV3 coadd, blue arm of the brightest of the five spectra. sigma = 1/sqrt(ivar);
-#    ivar = 0 samples (no information) are left out.
-with fits.open(shared / "fits/desi/coadd-sv3-dark-26065.fits") as h:
-    wave = h["B_WAVELENGTH"].data.astype(np.float64)
-    flux = h["B_FLUX"].data.astype(np.float64)
-    ivar = h["B_IVAR"].data.astype(np.float64)
-    tid = h["FIBERMAP"].data["TARGETID"]
-k = int(np.argmax(np.nanmedian(flux, axis=1)))
-ok = ivar[k] > 0
-write(
-    out / f"desi_sv3_26065_B_{tid[k]}.csv",
-    [
-        f"DESI SV3 dark coadd, healpix 26065, TARGETID {tid[k]}, B arm (vacuum wavelengths).",
-        "Source: coadd-sv3-dark-26065.fits from the BSD-3 specutils 2.4.0 package test data.",
-        "Cite: DESI Collaboration 2024, AJ 168, 58 (Early Data Release), 2024AJ....168...58D.",
-        "sigma = 1/sqrt(B_IVAR); samples with B_IVAR = 0 are omitted.",
-    ],
-    ["wavelength (Angstrom)", "flux (1e-17 erg/s/cm2/Angstrom)", "sigma"],
-    zip(wave[ok], flux[k][ok], 1.0 / np.sqrt(ivar[k][ok])),
-)
+# 1-2. SpeX prism spectra of an M6 and a T6 dwarf (rows: wavelength um, flux, uncertainty),
+#      float32 in the file; written as the exact float64 of each float32.
+SPEX = [
+    ("12043_11769.fits.gz", "spex_M6_dwarf_12043.csv", "M6", 12043,
+     "Bardalez Gagliuffi et al. 2019, ApJ 883, 205 (2019ApJ...883..205B)."),
+    ("11594_11430.fits.gz", "spex_T6_dwarf_11594.csv", "T6", 11594,
+     "Mace et al. 2013, ApJS 205, 6 (2013ApJS..205....6M)."),
+]
+for src, dst, sptype, key, cite in SPEX:
+    with fits.open(shared / "fits/spex" / src) as h:
+        d = h[0].data.astype(np.float64)
+        yunits = h[0].header.get("YUNITS")
+    w, f, e = d[0], d[1], d[2]
+    ok = np.isfinite(w) & np.isfinite(f) & np.isfinite(e) & (e >= 0)
+    write(
+        out / dst,
+        [
+            f"IRTF SpeX prism spectrum of an {sptype} dwarf (SpeX Prism Library, data key {key})."
+            if sptype[0] in "AEFHILMNORSX" else
+            f"IRTF SpeX prism spectrum of a {sptype} dwarf (SpeX Prism Library, data key {key}).",
+            f"Source: {src} from the MIT-licensed splat 1.14 package.",
+            f"Cite: {cite}",
+            f"{int((~ok).sum())} non-finite rows left out; values are the file's float32 numbers.",
+        ],
+        ["wavelength (um)", "flux (erg/s/cm2/A)" if yunits == "ergss-1cm-2A-1" else "flux", "sigma"],
+        zip(w[ok], f[ok], e[ok]),
+    )
 
 # 3. SYNTHETIC hydrogen lamp: Balmer lines (vacuum, nm) as Gaussians, FWHM 0.4 nm, on a
 #    weak flat continuum. No noise. Relative strengths are illustrative, not physical.

@@ -7,12 +7,12 @@ use crate::session::{Dataset, SourceRef};
 /// (file name, bytes) of every bundled sample, in the order they are shown.
 pub const SAMPLES: [(&str, &[u8]); 3] = [
     (
-        "desi_sv3_26065_B_39627866878514741.csv",
-        include_bytes!("../assets/samples/desi_sv3_26065_B_39627866878514741.csv"),
+        "spex_M6_dwarf_12043.csv",
+        include_bytes!("../assets/samples/spex_M6_dwarf_12043.csv"),
     ),
     (
-        "spex_T2_dwarf_10704.csv",
-        include_bytes!("../assets/samples/spex_T2_dwarf_10704.csv"),
+        "spex_T6_dwarf_11594.csv",
+        include_bytes!("../assets/samples/spex_T6_dwarf_11594.csv"),
     ),
     (
         "synthetic_hydrogen_lamp.csv",

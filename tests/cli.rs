@@ -38,14 +38,15 @@ fn inspect_json(path: &Path) -> serde_json::Value {
 
 #[test]
 fn inspect_json_on_a_real_sample() {
-    let v = inspect_json(&sample("spex_T2_dwarf_10704.csv"));
+    let v = inspect_json(&sample("spex_T6_dwarf_11594.csv"));
     assert_eq!(v["format"], "csv");
-    assert_eq!(v["n_points"], 563);
+    assert_eq!(v["n_points"], 564);
     assert_eq!(v["has_sigma"], true);
     assert_eq!(v["medium"], "unknown");
-    assert_eq!(v["dataset_id"], "9ab6adfd00cf994f5a1cefd7a261833a6c894ed6ad5251f9f0687e7b30c4ff1e");
+    assert_eq!(v["dataset_id"], "c64f0c99062df96d2030f61c424a995d34a885111dfd1c5062f8f9790aef8091");
     let lo = v["x_nm_min"].as_f64().unwrap();
-    assert!((lo - 653.073).abs() < 1e-3, "{lo}");
+    // The file's first wavelength, 0.6458006 µm as float32.
+    assert_eq!(lo, 0.645_800_590_515_136_7 * 1000.0);
     for key in ["dataset_id", "format", "n_points", "x_nm_min", "x_nm_max", "y_unit", "has_sigma", "medium", "instrument", "warnings"] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
@@ -173,7 +174,7 @@ fn unreadable_file() {
 #[test]
 fn convert_round_trips_exactly_in_nm_and_to_float_precision_in_other_units() {
     let tmp = tempfile::tempdir().unwrap();
-    let src = sample("desi_sv3_26065_B_39627866878514741.csv");
+    let src = sample("spex_M6_dwarf_12043.csv");
     let original = inspect_json(&src);
     let nm = tmp.path().join("nm.csv");
     let out = run(&["convert".as_ref(), src.as_os_str(), "--out".as_ref(), nm.as_os_str()]);
@@ -213,7 +214,7 @@ fn convert_never_leaves_a_partial_file() {
     let target = tmp.path().join("no_such_dir").join("out.csv");
     let out = run(&[
         "convert".as_ref(),
-        sample("spex_T2_dwarf_10704.csv").as_os_str(),
+        sample("spex_T6_dwarf_11594.csv").as_os_str(),
         "--out".as_ref(),
         target.as_os_str(),
     ]);
@@ -222,7 +223,7 @@ fn convert_never_leaves_a_partial_file() {
     // An output that is a directory.
     let out = run(&[
         "convert".as_ref(),
-        sample("spex_T2_dwarf_10704.csv").as_os_str(),
+        sample("spex_T6_dwarf_11594.csv").as_os_str(),
         "--out".as_ref(),
         tmp.path().as_os_str(),
     ]);

@@ -51,21 +51,19 @@ ids = {}
 _, d = read_csv(root / "assets/samples/synthetic_hydrogen_lamp.csv")
 ids["synthetic_hydrogen_lamp.csv"] = dataset_id(d[:, 0], d[:, 1], d[:, 2], "arbitrary", "")
 # SpeX: x in micrometres -> nm by multiplying by 1000 (exact scaling as in the Rust code).
-_, d = read_csv(root / "assets/samples/spex_T2_dwarf_10704.csv")
-ids["spex_T2_dwarf_10704.csv"] = dataset_id(d[:, 0] * 1000.0, d[:, 1], d[:, 2], "", "")
-# DESI: x in Angstrom -> nm by dividing by 10.
-_, d = read_csv(root / "assets/samples/desi_sv3_26065_B_39627866878514741.csv")
-ids["desi_sv3_26065_B_39627866878514741.csv"] = dataset_id(
-    d[:, 0] / 10.0, d[:, 1], d[:, 2], "1e-17 erg/s/cm2/Angstrom", ""
-)
+_, d = read_csv(root / "assets/samples/spex_M6_dwarf_12043.csv")
+ids["spex_M6_dwarf_12043.csv"] = dataset_id(d[:, 0] * 1000.0, d[:, 1], d[:, 2], "erg/s/cm2/A", "")
+_, d = read_csv(root / "assets/samples/spex_T6_dwarf_11594.csv")
+ids["spex_T6_dwarf_11594.csv"] = dataset_id(d[:, 0] * 1000.0, d[:, 1], d[:, 2], "", "")
 (ref / "dataset_ids.json").write_text(json.dumps(ids, indent=2, sort_keys=True) + "\n")
 
 # Savitzky-Golay, scipy.signal.savgol_filter(mode='interp'), on real spectra.
 sg = []
 for name, window, poly in [
-    ("spex_T2_dwarf_10704.csv", 11, 3),
-    ("desi_sv3_26065_B_39627866878514741.csv", 21, 3),
-    ("desi_sv3_26065_B_39627866878514741.csv", 7, 2),
+    ("spex_T6_dwarf_11594.csv", 11, 3),
+    ("spex_M6_dwarf_12043.csv", 21, 3),
+    ("spex_M6_dwarf_12043.csv", 7, 2),
+    ("synthetic_hydrogen_lamp.csv", 31, 4),
 ]:
     _, d = read_csv(root / "assets/samples" / name)
     y = d[:, 1]
