@@ -50,8 +50,9 @@ impl ReadOptions {
 }
 
 fn parse_unit(text: &str) -> Result<XUnit, String> {
-    XUnit::parse_name(text)
-        .ok_or_else(|| format!("unknown unit '{text}' (use nm, angstrom, micrometer or wavenumber)"))
+    XUnit::parse_name(text).ok_or_else(|| {
+        format!("unknown unit '{text}' (use nm, angstrom, micrometer or wavenumber)")
+    })
 }
 
 #[derive(Subcommand, Debug)]
@@ -159,7 +160,9 @@ pub struct InspectReport {
 
 fn inspect(file: &Path, json: bool, options: &CsvOptions) -> Result<(), Failure> {
     let mut session = Session::default();
-    let ids = session.open_path(file, options).map_err(Failure::bad_input)?;
+    let ids = session
+        .open_path(file, options)
+        .map_err(Failure::bad_input)?;
     let reports: Vec<InspectReport> = ids
         .iter()
         .filter_map(|id| session.dataset(id))
@@ -216,7 +219,9 @@ fn inspect(file: &Path, json: bool, options: &CsvOptions) -> Result<(), Failure>
 
 fn convert(file: &Path, out: &Path, unit: XUnit, options: &CsvOptions) -> Result<(), Failure> {
     let mut session = Session::default();
-    let ids = session.open_path(file, options).map_err(Failure::bad_input)?;
+    let ids = session
+        .open_path(file, options)
+        .map_err(Failure::bad_input)?;
     if ids.len() != 1 {
         return Err(Failure::bad_input(format!(
             "{}: holds {} spectra; convert writes one",
@@ -226,7 +231,10 @@ fn convert(file: &Path, out: &Path, unit: XUnit, options: &CsvOptions) -> Result
     }
     let d = session.dataset(&ids[0]).expect("just added");
     if out.is_dir() {
-        return Err(Failure::bad_input(format!("{}: is a directory", out.display())));
+        return Err(Failure::bad_input(format!(
+            "{}: is a directory",
+            out.display()
+        )));
     }
     crate::atomic::write_atomic(out, |w| write_csv(w, &d.spectrum, &d.id, unit))
         .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))
@@ -240,7 +248,12 @@ pub fn write_csv(
     id: &crate::ids::DatasetId,
     unit: XUnit,
 ) -> std::io::Result<()> {
-    writeln!(w, "# {} (dataset {})", spectrum.name.replace(['\n', '\r'], " "), id)?;
+    writeln!(
+        w,
+        "# {} (dataset {})",
+        spectrum.name.replace(['\n', '\r'], " "),
+        id
+    )?;
     let y_header = if spectrum.y_unit.is_empty() {
         "y".to_string()
     } else {

@@ -33,15 +33,19 @@ impl DisplayTrace {
     /// parameters do not fit this spectrum), builds the pyramid and the divisors.
     pub fn build(spectrum: Arc<Spectrum>, smoothing: Smoothing) -> Self {
         let mut warning = None;
-        let smoothed = smoothing.savgol().and_then(|sg| {
-            match sg.apply(spectrum.y(), spectrum.sigma()) {
-                Ok(out) => Some(out),
-                Err(e) => {
-                    warning = Some(format!("{}: smoothing off for this trace: {e}", spectrum.name));
-                    None
-                }
-            }
-        });
+        let smoothed =
+            smoothing
+                .savgol()
+                .and_then(|sg| match sg.apply(spectrum.y(), spectrum.sigma()) {
+                    Ok(out) => Some(out),
+                    Err(e) => {
+                        warning = Some(format!(
+                            "{}: smoothing off for this trace: {e}",
+                            spectrum.name
+                        ));
+                        None
+                    }
+                });
         let y: &[f64] = smoothed.as_ref().map_or(spectrum.y(), |(y, _)| y);
         let pyramid = MinMaxPyramid::build(y);
         let (imin, imax) = pyramid.range_extrema(y, 0, y.len());
@@ -169,8 +173,16 @@ mod tests {
 
     #[test]
     fn smoothing_that_does_not_fit_falls_back_with_a_warning() {
-        let t = trace(Smoothing::Sg { window: 201, poly: 2 });
-        assert!(t.warning.as_deref().unwrap().contains("longer than the data"));
+        let t = trace(Smoothing::Sg {
+            window: 201,
+            poly: 2,
+        });
+        assert!(
+            t.warning
+                .as_deref()
+                .unwrap()
+                .contains("longer than the data")
+        );
         assert_eq!(t.y()[50], 5.0);
         let t = trace(Smoothing::Sg { window: 5, poly: 2 });
         assert!(t.warning.is_none());

@@ -126,9 +126,17 @@ mod tests {
         let mut instrument = spectrum();
         instrument.instrument = "counts".into();
         assert_ne!(dataset_id(&instrument), base, "fields are length-prefixed");
-        let with_sigma =
-            Spectrum::new("t", vec![500.0, 501.0], vec![1.0, 2.0], Some(vec![0.0, 0.0])).unwrap();
-        assert_ne!(dataset_id(&with_sigma), dataset_id(&Spectrum::new("t", vec![500.0, 501.0], vec![1.0, 2.0], None).unwrap()));
+        let with_sigma = Spectrum::new(
+            "t",
+            vec![500.0, 501.0],
+            vec![1.0, 2.0],
+            Some(vec![0.0, 0.0]),
+        )
+        .unwrap();
+        assert_ne!(
+            dataset_id(&with_sigma),
+            dataset_id(&Spectrum::new("t", vec![500.0, 501.0], vec![1.0, 2.0], None).unwrap())
+        );
     }
 
     #[test]

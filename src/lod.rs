@@ -62,8 +62,16 @@ impl MinMaxPyramid {
                 .chunks_exact(2)
                 .map(|p| {
                     let (a, b) = (p[0], p[1]);
-                    let lo = if y[b.0 as usize] < y[a.0 as usize] { b.0 } else { a.0 };
-                    let hi = if y[b.1 as usize] > y[a.1 as usize] { b.1 } else { a.1 };
+                    let lo = if y[b.0 as usize] < y[a.0 as usize] {
+                        b.0
+                    } else {
+                        a.0
+                    };
+                    let hi = if y[b.1 as usize] > y[a.1 as usize] {
+                        b.1
+                    } else {
+                        a.1
+                    };
                     (lo, hi)
                 })
                 .collect();
@@ -176,22 +184,31 @@ pub fn select_indices(
     // Column edges, uniform in the display unit, mapped back to nm and made increasing.
     let (d0, d1) = (request.unit.from_nm(lo_nm), request.unit.from_nm(hi_nm));
     let mut edges_nm: Vec<f64> = (1..columns)
-        .map(|c| request.unit.to_nm(d0 + (d1 - d0) * (c as f64 / columns as f64)))
+        .map(|c| {
+            request
+                .unit
+                .to_nm(d0 + (d1 - d0) * (c as f64 / columns as f64))
+        })
         .collect();
     if request.unit.is_reversed() {
         edges_nm.reverse();
     }
     let mut out = Vec::with_capacity(4 * columns);
     let mut a = start;
-    for c in 0..columns {
-        let b = if c + 1 == columns {
-            end
-        } else {
-            x_nm[a..end].partition_point(|&x| x < edges_nm[c]) + a
+    // The last column ends at `end`; the others at their edge.
+    let column_ends = edges_nm.iter().map(Some).chain(std::iter::once(None));
+    for edge_nm in column_ends {
+        let b = match edge_nm {
+            Some(&e) => x_nm[a..end].partition_point(|&x| x < e) + a,
+            None => end,
         };
         if b > a {
             let (imin, imax) = pyramid.range_extrema(y, a, b);
-            let (m1, m2) = if imin <= imax { (imin, imax) } else { (imax, imin) };
+            let (m1, m2) = if imin <= imax {
+                (imin, imax)
+            } else {
+                (imax, imin)
+            };
             for i in [a, m1, m2, b - 1] {
                 if out.last() != Some(&i) {
                     out.push(i);
@@ -209,9 +226,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn brute(y: &[f64], a: usize, b: usize) -> (f64, f64) {
-        y[a..b].iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        })
+        y[a..b]
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            })
     }
 
     proptest! {
@@ -277,7 +296,10 @@ mod tests {
             unit: XUnit::Nanometer,
         };
         // Samples 10..=20 nm are indices 9..=19, plus one on each side.
-        assert_eq!(select_indices(&x, &y, &p, &req), (8..21).collect::<Vec<_>>());
+        assert_eq!(
+            select_indices(&x, &y, &p, &req),
+            (8..21).collect::<Vec<_>>()
+        );
     }
 
     #[test]

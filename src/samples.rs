@@ -23,15 +23,17 @@ pub const SAMPLES: [(&str, &[u8]); 3] = [
 /// Parses one bundled sample by file name.
 pub fn load_sample(name: &str) -> Option<Result<Dataset, IngestError>> {
     let (name, bytes) = SAMPLES.iter().find(|(n, _)| *n == name)?;
-    Some(load_bytes(name, bytes, &CsvOptions::default()).map(|mut loaded| {
-        let spectrum = loaded.spectra.remove(0);
-        Dataset::new(
-            spectrum,
-            loaded.format,
-            SourceRef::Bundled((*name).to_string()),
-            loaded.warnings,
-        )
-    }))
+    Some(
+        load_bytes(name, bytes, &CsvOptions::default()).map(|mut loaded| {
+            let spectrum = loaded.spectra.remove(0);
+            Dataset::new(
+                spectrum,
+                loaded.format,
+                SourceRef::Bundled((*name).to_string()),
+                loaded.warnings,
+            )
+        }),
+    )
 }
 
 /// Every bundled sample, parsed.

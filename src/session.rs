@@ -96,7 +96,10 @@ pub enum Command {
     SetSnapToPeak(bool),
     /// Half-width of the snap search, nm (> 0).
     SetSnapRadius(f64),
-    SetTraceVisible { id: DatasetId, visible: bool },
+    SetTraceVisible {
+        id: DatasetId,
+        visible: bool,
+    },
     /// Removes a dataset from the canvas and the Library.
     RemoveDataset(DatasetId),
     /// Pan/zoom result (navigation: not undoable, not in history).
@@ -196,7 +199,11 @@ impl Session {
 
     /// Reads a file and adds its spectra (CLI and tests; the GUI reads in the background
     /// and then applies [`Command::AddDatasets`]).
-    pub fn open_path(&mut self, path: &Path, options: &CsvOptions) -> Result<Vec<DatasetId>, IngestError> {
+    pub fn open_path(
+        &mut self,
+        path: &Path,
+        options: &CsvOptions,
+    ) -> Result<Vec<DatasetId>, IngestError> {
         let datasets = read_datasets(path, options)?;
         let ids = datasets.iter().map(|d| d.id.clone()).collect();
         self.apply(Command::AddDatasets(datasets))
@@ -294,7 +301,11 @@ impl Session {
                 let d = self
                     .dataset(id)
                     .ok_or_else(|| CommandError::UnknownDataset(id.to_string()))?;
-                format!("{} {}", d.spectrum.name, if *visible { "shown" } else { "hidden" })
+                format!(
+                    "{} {}",
+                    d.spectrum.name,
+                    if *visible { "shown" } else { "hidden" }
+                )
             }
             Command::RemoveDataset(id) => {
                 let d = self
@@ -393,7 +404,13 @@ mod tests {
     use super::*;
 
     fn dataset(name: &str, offset: f64) -> Dataset {
-        let s = Spectrum::new(name, vec![500.0, 501.0, 502.0], vec![offset, 2.0, 3.0], None).unwrap();
+        let s = Spectrum::new(
+            name,
+            vec![500.0, 501.0, 502.0],
+            vec![offset, 2.0, 3.0],
+            None,
+        )
+        .unwrap();
         Dataset::new(s, "csv", SourceRef::Bundled(name.into()), vec![])
     }
 
@@ -405,7 +422,11 @@ mod tests {
         s.apply(Command::AddDatasets(vec![a.clone()])).unwrap();
         s.apply(Command::AddDatasets(vec![a])).unwrap();
         assert_eq!(s.datasets().len(), 1, "same ID is one Library entry");
-        s.apply(Command::SetTraceVisible { id: id.clone(), visible: false }).unwrap();
+        s.apply(Command::SetTraceVisible {
+            id: id.clone(),
+            visible: false,
+        })
+        .unwrap();
         assert!(!s.view().active_traces[0].visible);
         s.apply(Command::Undo).unwrap();
         assert!(s.view().active_traces[0].visible);
@@ -424,9 +445,21 @@ mod tests {
         let before = s.view().clone();
         assert!(s.apply(Command::SetLodBudget(3)).is_err());
         assert!(s.apply(Command::SetSnapRadius(-1.0)).is_err());
-        assert!(s.apply(Command::SetSmoothing(Smoothing::Sg { window: 4, poly: 2 })).is_err());
-        assert!(s.apply(Command::SetSmoothing(Smoothing::Sg { window: 5, poly: 5 })).is_err());
-        assert!(s.apply(Command::SetBounds(Some(PlotBounds { x_nm: [2.0, 1.0], y: [0.0, 1.0] }))).is_err());
+        assert!(
+            s.apply(Command::SetSmoothing(Smoothing::Sg { window: 4, poly: 2 }))
+                .is_err()
+        );
+        assert!(
+            s.apply(Command::SetSmoothing(Smoothing::Sg { window: 5, poly: 5 }))
+                .is_err()
+        );
+        assert!(
+            s.apply(Command::SetBounds(Some(PlotBounds {
+                x_nm: [2.0, 1.0],
+                y: [0.0, 1.0]
+            })))
+            .is_err()
+        );
         assert_eq!(s.view(), &before);
         assert!(!s.can_undo());
         assert!(s.history().is_empty());
@@ -436,7 +469,10 @@ mod tests {
     fn navigation_is_not_undoable() {
         let mut s = Session::default();
         s.apply(Command::SetCrosshair(false)).unwrap();
-        let b = PlotBounds { x_nm: [1.0, 2.0], y: [0.0, 1.0] };
+        let b = PlotBounds {
+            x_nm: [1.0, 2.0],
+            y: [0.0, 1.0],
+        };
         s.apply(Command::SetBounds(Some(b))).unwrap();
         s.apply(Command::Undo).unwrap();
         assert!(s.view().crosshair_visible);

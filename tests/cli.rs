@@ -9,11 +9,15 @@ fn bin() -> Command {
 }
 
 fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
 
 fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/samples")
+        .join(name)
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> Output {
@@ -32,7 +36,12 @@ fn assert_bad_input(out: &Output, file: &str) {
 
 fn inspect_json(path: &Path) -> serde_json::Value {
     let out = run(&["inspect".as_ref(), path.as_os_str(), "--json".as_ref()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -43,11 +52,25 @@ fn inspect_json_on_a_real_sample() {
     assert_eq!(v["n_points"], 564);
     assert_eq!(v["has_sigma"], true);
     assert_eq!(v["medium"], "unknown");
-    assert_eq!(v["dataset_id"], "c64f0c99062df96d2030f61c424a995d34a885111dfd1c5062f8f9790aef8091");
+    assert_eq!(
+        v["dataset_id"],
+        "c64f0c99062df96d2030f61c424a995d34a885111dfd1c5062f8f9790aef8091"
+    );
     let lo = v["x_nm_min"].as_f64().unwrap();
     // The file's first wavelength, 0.6458006 µm as float32.
     assert_eq!(lo, 0.645_800_590_515_136_7 * 1000.0);
-    for key in ["dataset_id", "format", "n_points", "x_nm_min", "x_nm_max", "y_unit", "has_sigma", "medium", "instrument", "warnings"] {
+    for key in [
+        "dataset_id",
+        "format",
+        "n_points",
+        "x_nm_min",
+        "x_nm_max",
+        "y_unit",
+        "has_sigma",
+        "medium",
+        "instrument",
+        "warnings",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
 }
@@ -88,7 +111,12 @@ fn column_and_unit_overrides() {
         "--x-unit".as_ref(),
         "angstrom".as_ref(),
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["x_nm_min"], 500.0);
     assert_eq!(v["x_nm_max"], 500.1);
@@ -107,10 +135,19 @@ fn every_bad_file_exits_2_with_one_line_naming_it() {
             let out = if verb == "inspect" {
                 run(&[verb.as_ref(), path.as_os_str()])
             } else {
-                run(&[verb.as_ref(), path.as_os_str(), "--out".as_ref(), out_csv.as_os_str()])
+                run(&[
+                    verb.as_ref(),
+                    path.as_os_str(),
+                    "--out".as_ref(),
+                    out_csv.as_os_str(),
+                ])
             };
             assert_bad_input(&out, &name);
-            assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "{name}: left files behind");
+            assert_eq!(
+                std::fs::read_dir(tmp.path()).unwrap().count(),
+                0,
+                "{name}: left files behind"
+            );
         }
         n += 1;
     }
@@ -142,7 +179,10 @@ fn the_bad_corpus_errors_say_what_is_wrong() {
 fn missing_file_directory_and_sparse_2gb_file() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("missing.csv");
-    assert_bad_input(&run(&["inspect".as_ref(), missing.as_os_str()]), "missing.csv");
+    assert_bad_input(
+        &run(&["inspect".as_ref(), missing.as_os_str()]),
+        "missing.csv",
+    );
     let folder = tmp.path().join("folder.csv");
     std::fs::create_dir(&folder).unwrap();
     let out = run(&["inspect".as_ref(), folder.as_os_str()]);
@@ -150,7 +190,10 @@ fn missing_file_directory_and_sparse_2gb_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("directory"));
     // A 2 GB file of zeros that takes no disk space: rejected from its first bytes.
     let sparse = tmp.path().join("huge.csv");
-    std::fs::File::create(&sparse).unwrap().set_len(2 << 30).unwrap();
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
     let out = run(&["inspect".as_ref(), sparse.as_os_str()]);
     assert_bad_input(&out, "huge.csv");
     assert!(String::from_utf8_lossy(&out.stderr).contains("binary"));
@@ -177,9 +220,23 @@ fn convert_round_trips_exactly_in_nm_and_to_float_precision_in_other_units() {
     let src = sample("spex_M6_dwarf_12043.csv");
     let original = inspect_json(&src);
     let nm = tmp.path().join("nm.csv");
-    let out = run(&["convert".as_ref(), src.as_os_str(), "--out".as_ref(), nm.as_os_str()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(inspect_json(&nm)["dataset_id"], original["dataset_id"], "nm CSV is lossless");
+    let out = run(&[
+        "convert".as_ref(),
+        src.as_os_str(),
+        "--out".as_ref(),
+        nm.as_os_str(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        inspect_json(&nm)["dataset_id"],
+        original["dataset_id"],
+        "nm CSV is lossless"
+    );
     for unit in ["angstrom", "micrometer", "wavenumber"] {
         let f = tmp.path().join(format!("{unit}.csv"));
         let out = run(&[
@@ -193,18 +250,28 @@ fn convert_round_trips_exactly_in_nm_and_to_float_precision_in_other_units() {
         assert_eq!(out.status.code(), Some(0), "{unit}");
         let text = std::fs::read_to_string(&f).unwrap();
         let header = text.lines().nth(1).unwrap();
-        assert!(header.starts_with(match unit {
-            "angstrom" => "wavelength_angstrom,",
-            "micrometer" => "wavelength_um,",
-            _ => "wavenumber_cm-1,",
-        }), "{header}");
+        assert!(
+            header.starts_with(match unit {
+                "angstrom" => "wavelength_angstrom,",
+                "micrometer" => "wavelength_um,",
+                _ => "wavenumber_cm-1,",
+            }),
+            "{header}"
+        );
         let back = inspect_json(&f);
         assert_eq!(back["n_points"], original["n_points"]);
         for key in ["x_nm_min", "x_nm_max"] {
             let (a, b) = (back[key].as_f64().unwrap(), original[key].as_f64().unwrap());
-            assert!((a - b).abs() <= 4.0 * f64::EPSILON * b, "{unit} {key}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 4.0 * f64::EPSILON * b,
+                "{unit} {key}: {a} vs {b}"
+            );
         }
-        assert!(back["warnings"].as_array().unwrap().is_empty(), "{unit}: {}", back["warnings"]);
+        assert!(
+            back["warnings"].as_array().unwrap().is_empty(),
+            "{unit}: {}",
+            back["warnings"]
+        );
     }
 }
 

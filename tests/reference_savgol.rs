@@ -14,10 +14,13 @@ struct Case {
 
 #[test]
 fn equals_scipy_to_1e9_relative() {
-    let cases: Vec<Case> = serde_json::from_str(include_str!("reference/savgol_scipy.json")).unwrap();
+    let cases: Vec<Case> =
+        serde_json::from_str(include_str!("reference/savgol_scipy.json")).unwrap();
     assert!(!cases.is_empty());
     for case in cases {
-        let d = spectra_workbench::samples::load_sample(&case.sample).unwrap().unwrap();
+        let d = spectra_workbench::samples::load_sample(&case.sample)
+            .unwrap()
+            .unwrap();
         let sg = SavGol {
             window: case.window,
             poly: case.poly,

@@ -49,7 +49,10 @@ pub struct Notice {
 }
 
 /// The result of a background load.
-type LoadResult = (PathBuf, Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>);
+type LoadResult = (
+    PathBuf,
+    Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>,
+);
 
 /// Which help window is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +83,11 @@ pub struct WorkbenchApp {
 
 impl WorkbenchApp {
     /// A new app. With no persisted state and no files, it shows the bundled samples.
-    pub fn new(persisted: Option<PersistedState>, files: Vec<PathBuf>, csv_options: CsvOptions) -> Self {
+    pub fn new(
+        persisted: Option<PersistedState>,
+        files: Vec<PathBuf>,
+        csv_options: CsvOptions,
+    ) -> Self {
         let (loads_tx, loads_rx) = channel();
         let restored = persisted.clone().unwrap_or_default();
         let mut app = Self {
@@ -123,7 +130,9 @@ impl WorkbenchApp {
             for (name, _) in samples::SAMPLES {
                 app.add_sample(name);
             }
-            app.apply(Command::SetNormalization(crate::transforms::Normalization::Max));
+            app.apply(Command::SetNormalization(
+                crate::transforms::Normalization::Max,
+            ));
         }
         app
     }
@@ -159,10 +168,18 @@ impl WorkbenchApp {
 
     fn add_sample(&mut self, name: &str) {
         match samples::load_sample(name) {
-            Some(Ok(d)) => self.add_loaded(vec![d.clone()].into_iter().map(|d| {
-                let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), self.session.view().smoothing));
-                (d, t)
-            }).collect()),
+            Some(Ok(d)) => self.add_loaded(
+                vec![d.clone()]
+                    .into_iter()
+                    .map(|d| {
+                        let t = Arc::new(DisplayTrace::build(
+                            d.spectrum.clone(),
+                            self.session.view().smoothing,
+                        ));
+                        (d, t)
+                    })
+                    .collect(),
+            ),
             Some(Err(e)) => self.notify_error(e.to_string()),
             None => self.notify_error(format!("{name}: no such bundled sample")),
         }
@@ -239,11 +256,17 @@ impl WorkbenchApp {
     }
 
     fn notify(&mut self, text: String) {
-        self.push_notice(Notice { text, is_error: false });
+        self.push_notice(Notice {
+            text,
+            is_error: false,
+        });
     }
 
     fn notify_error(&mut self, text: String) {
-        self.push_notice(Notice { text, is_error: true });
+        self.push_notice(Notice {
+            text,
+            is_error: true,
+        });
     }
 
     fn push_notice(&mut self, notice: Notice) {
@@ -305,8 +328,10 @@ impl WorkbenchApp {
         // Keyboard shortcuts.
         ui.ctx().input_mut(|i| {
             use egui::{Key, KeyboardShortcut, Modifiers};
-            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z))
-                || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y))
+            if i.consume_shortcut(&KeyboardShortcut::new(
+                Modifiers::COMMAND | Modifiers::SHIFT,
+                Key::Z,
+            )) || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y))
             {
                 commands.push(Command::Redo);
             }
@@ -315,10 +340,16 @@ impl WorkbenchApp {
             }
         });
         let open_dialog = ui.ctx().input_mut(|i| {
-            i.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O))
+            i.consume_shortcut(&egui::KeyboardShortcut::new(
+                egui::Modifiers::COMMAND,
+                egui::Key::O,
+            ))
         });
         let quit = ui.ctx().input_mut(|i| {
-            i.consume_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Q))
+            i.consume_shortcut(&egui::KeyboardShortcut::new(
+                egui::Modifiers::COMMAND,
+                egui::Key::Q,
+            ))
         });
         if quit {
             ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -344,11 +375,17 @@ impl WorkbenchApp {
         }
 
         panels::toolbar(ui, self.session.view(), &mut commands);
-        let dismissed = panels::status_bar(ui, &self.session, &self.notices, &self.pending, self.readout.as_deref());
-        if let Some(i) = dismissed {
-            if i < self.notices.len() {
-                self.notices.remove(i);
-            }
+        let dismissed = panels::status_bar(
+            ui,
+            &self.session,
+            &self.notices,
+            &self.pending,
+            self.readout.as_deref(),
+        );
+        if let Some(i) = dismissed
+            && i < self.notices.len()
+        {
+            self.notices.remove(i);
         }
         panels::library(ui, &self.session, &mut commands);
 
@@ -443,7 +480,12 @@ Licence: MIT OR Apache-2.0. Bundled sample data: see assets/README.md."
 fn pick_files() -> Vec<PathBuf> {
     rfd::FileDialog::new()
         .set_title("Open spectra")
-        .add_filter("Spectra", &["csv", "tsv", "txt", "dat", "ascii", "fits", "fit", "gz", "jdx", "dx"])
+        .add_filter(
+            "Spectra",
+            &[
+                "csv", "tsv", "txt", "dat", "ascii", "fits", "fit", "gz", "jdx", "dx",
+            ],
+        )
         .add_filter("All files", &["*"])
         .pick_files()
         .unwrap_or_default()
@@ -472,9 +514,9 @@ pub fn run(files: Vec<PathBuf>, csv_options: CsvOptions) -> Result<(), String> {
         "spectra-workbench",
         options,
         Box::new(move |cc| {
-            let persisted: Option<PersistedState> = cc
-                .storage
-                .and_then(|s| eframe::get_value(s, STORAGE_KEY));
+            render::install_fonts(&cc.egui_ctx);
+            let persisted: Option<PersistedState> =
+                cc.storage.and_then(|s| eframe::get_value(s, STORAGE_KEY));
             Ok(Box::new(WorkbenchApp::new(persisted, files, csv_options)))
         }),
     )

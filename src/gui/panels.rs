@@ -54,17 +54,26 @@ pub fn menu_bar(
                 }
             });
             ui.menu_button("Edit", |ui| {
-                if ui.add_enabled(session.can_undo(), egui::Button::new("Undo")).clicked() {
+                if ui
+                    .add_enabled(session.can_undo(), egui::Button::new("Undo"))
+                    .clicked()
+                {
                     commands.push(Command::Undo);
                 }
-                if ui.add_enabled(session.can_redo(), egui::Button::new("Redo")).clicked() {
+                if ui
+                    .add_enabled(session.can_redo(), egui::Button::new("Redo"))
+                    .clicked()
+                {
                     commands.push(Command::Redo);
                 }
             });
             ui.menu_button("View", |ui| {
                 ui.label("Display unit");
                 for unit in XUnit::ALL {
-                    if ui.radio(view.display_unit == unit, unit.axis_label()).clicked() {
+                    if ui
+                        .radio(view.display_unit == unit, unit.axis_label())
+                        .clicked()
+                    {
                         commands.push(Command::SetDisplayUnit(unit));
                     }
                 }
@@ -144,7 +153,7 @@ pub fn toolbar(ui: &mut egui::Ui, view: &ViewState, commands: &mut Vec<Command>)
                 let pl = ui.label("order");
                 ui.add(egui::DragValue::new(&mut poly).range(0..=10))
                     .labelled_by(pl.id);
-                if window % 2 == 0 {
+                if window.is_multiple_of(2) {
                     // Step over even windows in the direction the user was going.
                     window += 1;
                 }
@@ -182,7 +191,9 @@ pub fn toolbar(ui: &mut egui::Ui, view: &ViewState, commands: &mut Vec<Command>)
                     .suffix(" pts"),
             )
             .labelled_by(bl.id)
-            .on_hover_text("Most points drawn per trace; min/max of every pixel column are always kept");
+            .on_hover_text(
+                "Most points drawn per trace; min/max of every pixel column are always kept",
+            );
             if budget != view.lod_budget_points {
                 commands.push(Command::SetLodBudget(budget));
             }
@@ -247,7 +258,11 @@ pub fn library(ui: &mut egui::Ui, session: &Session, commands: &mut Vec<Command>
                             lo,
                             hi,
                             d.format,
-                            if d.spectrum.sigma().is_some() { " · σ" } else { "" }
+                            if d.spectrum.sigma().is_some() {
+                                " · σ"
+                            } else {
+                                ""
+                            }
                         ));
                         ui.horizontal(|ui| {
                             ui.small(format!("id {}", d.id.short()))
@@ -278,9 +293,9 @@ pub fn status_bar(
         for (i, n) in notices.iter().enumerate() {
             ui.horizontal(|ui| {
                 if n.is_error {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {}", n.text));
+                    ui.colored_label(ui.visuals().error_fg_color, format!("Error: {}", n.text));
                 } else {
-                    ui.label(format!("ℹ {}", n.text));
+                    ui.label(format!("Note: {}", n.text));
                 }
                 if ui.small_button("Dismiss").clicked() {
                     dismissed = Some(i);

@@ -121,30 +121,24 @@ fn parse_number(field: &str, decimal_comma: bool) -> Result<f64, ()> {
 /// or `wavenumber (cm-1)`.
 pub fn x_unit_from_header(header: &str) -> Option<XUnit> {
     let h = header.trim().trim_matches('"').to_lowercase();
-    if let Some(inner) = bracketed(&h) {
-        if let Some(u) = XUnit::parse_name(inner) {
-            return Some(u);
-        }
+    if let Some(u) = bracketed(&h).and_then(XUnit::parse_name) {
+        return Some(u);
     }
-    if h.contains("wavenumber") || h.contains("cm-1") || h.contains("cm^-1") || h.contains("1/cm")
-    {
+    if h.contains("wavenumber") || h.contains("cm-1") || h.contains("cm^-1") || h.contains("1/cm") {
         return Some(XUnit::WavenumberPerCm);
     }
     // `wavelength_nm`, `wave-angstrom`, `lambda um`: the last token names the unit.
-    let last = h
-        .rsplit(|c: char| c == '_' || c == '-' || c == ' ' || c == '/')
-        .next()
-        .unwrap_or("");
+    let last = h.rsplit(['_', '-', ' ', '/']).next().unwrap_or("");
     XUnit::parse_name(last)
 }
 
 /// The text between the last `(`…`)` or `[`…`]` pair, if any.
 fn bracketed(h: &str) -> Option<&str> {
     for (open, close) in [('(', ')'), ('[', ']')] {
-        if let (Some(a), Some(b)) = (h.rfind(open), h.rfind(close)) {
-            if a < b {
-                return Some(h[a + 1..b].trim());
-            }
+        if let (Some(a), Some(b)) = (h.rfind(open), h.rfind(close))
+            && a < b
+        {
+            return Some(h[a + 1..b].trim());
         }
     }
     None
@@ -152,15 +146,9 @@ fn bracketed(h: &str) -> Option<&str> {
 
 /// A y unit from a header such as `flux (erg/s/cm2/A)`; empty when none is given.
 fn y_unit_from_header(header: &str) -> String {
-    let h = header.trim().trim_matches('"');
-    for (open, close) in [('(', ')'), ('[', ']')] {
-        if let (Some(a), Some(b)) = (h.rfind(open), h.rfind(close)) {
-            if a < b {
-                return h[a + 1..b].trim().to_string();
-            }
-        }
-    }
-    String::new()
+    bracketed(header.trim().trim_matches('"'))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Header names that mark an uncertainty column.
@@ -169,8 +157,21 @@ fn looks_like_sigma(name: &str) -> bool {
     let head = n.split(['(', '[']).next().unwrap_or("").trim();
     matches!(
         head,
-        "sigma" | "err" | "error" | "errors" | "flux_err" | "flux_error" | "uncertainty"
-            | "unc" | "e_flux" | "dy" | "yerr" | "y_err" | "stddev" | "std" | "noise"
+        "sigma"
+            | "err"
+            | "error"
+            | "errors"
+            | "flux_err"
+            | "flux_error"
+            | "uncertainty"
+            | "unc"
+            | "e_flux"
+            | "dy"
+            | "yerr"
+            | "y_err"
+            | "stddev"
+            | "std"
+            | "noise"
     )
 }
 
@@ -434,7 +435,10 @@ pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded,
     }
     for w in order.windows(2) {
         if xs[w[0]] == xs[w[1]] {
-            let (a, b) = (line_numbers[w[0]].min(line_numbers[w[1]]), line_numbers[w[0]].max(line_numbers[w[1]]));
+            let (a, b) = (
+                line_numbers[w[0]].min(line_numbers[w[1]]),
+                line_numbers[w[0]].max(line_numbers[w[1]]),
+            );
             return Err(IngestProblem::DuplicateX {
                 x: x_unit.from_nm(xs[w[0]]),
                 line_a: a,
@@ -446,7 +450,11 @@ pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded,
     let (x_nm, y, sigma) = if order.iter().enumerate().all(|(i, &o)| i == o) {
         (xs, ys, sigma_col.map(|_| sigmas))
     } else {
-        (permute(&xs), permute(&ys), sigma_col.map(|_| permute(&sigmas)))
+        (
+            permute(&xs),
+            permute(&ys),
+            sigma_col.map(|_| permute(&sigmas)),
+        )
     };
 
     let mut spectrum = Spectrum::new(name, x_nm, y, sigma).map_err(IngestProblem::Invalid)?;
@@ -491,7 +499,10 @@ mod tests {
             x_unit_from_header("wavenumber (cm-1)"),
             Some(XUnit::WavenumberPerCm)
         );
-        assert_eq!(x_unit_from_header("Wavenumber"), Some(XUnit::WavenumberPerCm));
+        assert_eq!(
+            x_unit_from_header("Wavenumber"),
+            Some(XUnit::WavenumberPerCm)
+        );
         assert_eq!(x_unit_from_header("wave_angstrom"), Some(XUnit::Angstrom));
         assert_eq!(x_unit_from_header("x"), None);
     }
@@ -520,8 +531,9 @@ mod tests {
 
     #[test]
     fn comments_bom_crlf_and_comment_header() {
-        let l = parse("\u{feff}# made by hand\r\n# lambda[um] flux err\r\n0.5 1 0.1\r\n0.6 2 0.2\r\n")
-            .unwrap();
+        let l =
+            parse("\u{feff}# made by hand\r\n# lambda[um] flux err\r\n0.5 1 0.1\r\n0.6 2 0.2\r\n")
+                .unwrap();
         let s = &l.spectra[0];
         assert_eq!(s.x_nm(), &[500.0, 600.0]);
         assert_eq!(s.sigma(), Some(&[0.1, 0.2][..]));
@@ -576,11 +588,21 @@ mod tests {
     fn errors() {
         assert_eq!(parse("").unwrap_err(), IngestProblem::Empty);
         assert_eq!(parse("\n \n").unwrap_err(), IngestProblem::Empty);
-        assert!(matches!(parse("# only\n# comments\n"), Err(IngestProblem::NoData(_))));
-        assert_eq!(parse("500\n501\n502\n").unwrap_err(), IngestProblem::SingleColumn);
-        assert!(matches!(parse("x,y\nnan,1\n2,nan\n"), Err(IngestProblem::NoData(m)) if m.contains("NaN")));
+        assert!(matches!(
+            parse("# only\n# comments\n"),
+            Err(IngestProblem::NoData(_))
+        ));
+        assert_eq!(
+            parse("500\n501\n502\n").unwrap_err(),
+            IngestProblem::SingleColumn
+        );
+        assert!(
+            matches!(parse("x,y\nnan,1\n2,nan\n"), Err(IngestProblem::NoData(m)) if m.contains("NaN"))
+        );
         assert!(matches!(parse("x,y\n"), Err(IngestProblem::NoData(_))));
-        assert!(matches!(parse("500,1\n"), Err(IngestProblem::NoData(m)) if m.contains("1 data row")));
+        assert!(
+            matches!(parse("500,1\n"), Err(IngestProblem::NoData(m)) if m.contains("1 data row"))
+        );
         assert_eq!(
             parse("wavelength_nm,y\n500,1\n501,2\n500,3\n").unwrap_err(),
             IngestProblem::DuplicateX {

@@ -45,7 +45,11 @@ pub enum IngestProblem {
     #[error("line {line}: {message}")]
     Malformed { line: usize, message: String },
     #[error("duplicate x value {x} on lines {line_a} and {line_b}")]
-    DuplicateX { x: f64, line_a: usize, line_b: usize },
+    DuplicateX {
+        x: f64,
+        line_a: usize,
+        line_b: usize,
+    },
     #[error("{0}")]
     BadColumn(String),
     #[error("{0}")]
@@ -186,7 +190,11 @@ pub fn load_path(path: &Path, csv_options: &CsvOptions) -> Result<Loaded, Ingest
 
 /// Parses in-memory bytes that came with a file name (bundled samples, drag-and-drop
 /// payloads without a path).
-pub fn load_bytes(name: &str, bytes: &[u8], csv_options: &CsvOptions) -> Result<Loaded, IngestError> {
+pub fn load_bytes(
+    name: &str,
+    bytes: &[u8],
+    csv_options: &CsvOptions,
+) -> Result<Loaded, IngestError> {
     let wrap = |problem| IngestError {
         path: PathBuf::from(name),
         problem,
@@ -195,7 +203,11 @@ pub fn load_bytes(name: &str, bytes: &[u8], csv_options: &CsvOptions) -> Result<
         Format::Fits => Err(wrap(IngestProblem::Unsupported("FITS"))),
         Format::Jcamp => Err(wrap(IngestProblem::Unsupported("JCAMP-DX"))),
         Format::Csv => {
-            if let Some(pos) = bytes.iter().take(SNIFF_BYTES).position(|&b| is_binary_byte(b)) {
+            if let Some(pos) = bytes
+                .iter()
+                .take(SNIFF_BYTES)
+                .position(|&b| is_binary_byte(b))
+            {
                 return Err(wrap(IngestProblem::Binary(format!(
                     "byte 0x{:02x} at offset {pos}",
                     bytes[pos]

@@ -17,3 +17,25 @@ pub fn visuals(theme: crate::view::Theme) -> egui::Visuals {
         crate::view::Theme::Dark => egui::Visuals::dark(),
     }
 }
+
+/// Installs the fonts the canvas and the app use: egui's defaults, with the monospace
+/// font appended to the proportional family so that symbols it lacks (cm⁻¹, ν̃, →, ▸)
+/// still render. Every context that draws a canvas (window or offscreen) calls this.
+pub fn install_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    let mono = fonts
+        .families
+        .get(&egui::FontFamily::Monospace)
+        .cloned()
+        .unwrap_or_default();
+    let prop = fonts
+        .families
+        .entry(egui::FontFamily::Proportional)
+        .or_default();
+    for name in mono {
+        if !prop.contains(&name) {
+            prop.push(name);
+        }
+    }
+    ctx.set_fonts(fonts);
+}

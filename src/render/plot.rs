@@ -2,7 +2,9 @@
 //! readout with optional snap-to-peak. Draws exactly what the view state says and reports
 //! the user's interactions back as commands.
 
-use egui_plot::{Corner, Legend, LegendGrouping, Line, MarkerShape, Plot, PlotPoints, Points, Span};
+use egui_plot::{
+    Corner, Legend, LegendGrouping, Line, MarkerShape, Plot, PlotPoints, Points, Span,
+};
 
 use crate::display::DisplayTrace;
 use crate::ids::DatasetId;
@@ -53,7 +55,11 @@ pub fn auto_bounds(traces: &[SceneTrace<'_>], normalization: Normalization) -> P
     }
     let pad = |r: [f64; 2], fallback: f64| {
         let span = r[1] - r[0];
-        let m = if span > 0.0 { span * AUTO_MARGIN } else { fallback.max(r[0].abs() * 0.05).max(1e-12) };
+        let m = if span > 0.0 {
+            span * AUTO_MARGIN
+        } else {
+            fallback.max(r[0].abs() * 0.05).max(1e-12)
+        };
         [r[0] - m, r[1] + m]
     };
     PlotBounds {
@@ -73,7 +79,9 @@ fn display_x(view: &ViewState, x_nm: [f64; 2]) -> [f64; 2] {
 pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>]) -> CanvasOutput {
     let mut out = CanvasOutput::default();
     let unit = view.display_unit;
-    let bounds = view.bounds.unwrap_or_else(|| auto_bounds(traces, view.normalization));
+    let bounds = view
+        .bounds
+        .unwrap_or_else(|| auto_bounds(traces, view.normalization));
     let dx = display_x(view, bounds.x_nm);
     let hidden: Vec<egui_plot::ItemId> = traces
         .iter()
@@ -84,7 +92,9 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
     let unit_symbol = unit.symbol();
     let x_name = if unit.is_reversed() { "ν̃" } else { "λ" };
 
+    let plot_id = ui.make_persistent_id("spectra_canvas");
     let plot = Plot::new("spectra_canvas")
+        .id(plot_id)
         .legend(
             Legend::default()
                 .position(Corner::RightTop)
@@ -104,7 +114,10 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 egui_plot::HoverPosition::NearDataPoint { position, .. }
                 | egui_plot::HoverPosition::Elsewhere { position } => position,
             };
-            Some(format!("{x_name} = {:.6} {unit_symbol}\ny = {:.6}", p.x, p.y))
+            Some(format!(
+                "{x_name} = {:.6} {unit_symbol}\ny = {:.6}",
+                p.x, p.y
+            ))
         });
 
     let pixels_wide = (ui.available_width() * ui.ctx().pixels_per_point()).max(1.0) as usize;
@@ -126,11 +139,9 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
         };
         for t in traces {
             let color = color32(view.palette_key.color(t.order));
-            let points = if t.visible {
-                t.trace.lod_points(view.normalization, &request)
-            } else {
-                Vec::new()
-            };
+            // Hidden traces are still handed over (egui_plot skips drawing them): an item
+            // without points would drop out of the legend and could not be shown again.
+            let points = t.trace.lod_points(view.normalization, &request);
             if view.uncertainty_visible && t.trace.sigma().is_some() && !points.is_empty() {
                 let xs: Vec<f64> = points.iter().map(|p| p[0]).collect();
                 let lo: Vec<f64> = points.iter().map(|p| p[1] - p[2]).collect();
@@ -142,21 +153,28 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 );
             }
             let line_points: PlotPoints<'_> = points.iter().map(|p| [p[0], p[1]]).collect();
-            plot_ui.line(Line::new(t.name, line_points).color(color).width(1.5).id(t.id.as_str()));
+            plot_ui.line(
+                Line::new(t.name, line_points)
+                    .color(color)
+                    .width(1.5)
+                    .id(t.id.as_str()),
+            );
         }
         let pointer = plot_ui.pointer_coordinate();
-        pointer.and_then(|p| readout(view, traces, p.x, p.y)).map(|(text, marker)| {
-            if let Some(m) = marker {
-                plot_ui.points(
-                    Points::new("", vec![m])
-                        .shape(MarkerShape::Circle)
-                        .radius(4.0)
-                        .filled(false)
-                        .color(ui_marker_color(view)),
-                );
-            }
-            text
-        })
+        pointer
+            .and_then(|p| readout(view, traces, p.x, p.y))
+            .map(|(text, marker)| {
+                if let Some(m) = marker {
+                    plot_ui.points(
+                        Points::new("", vec![m])
+                            .shape(MarkerShape::Circle)
+                            .radius(4.0)
+                            .filled(false)
+                            .color(ui_marker_color(view)),
+                    );
+                }
+                text
+            })
     });
     out.readout = response.inner;
 
@@ -181,9 +199,11 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
             }
         }
     }
-    if let Some(mem) = egui_plot::PlotMemory::load(ui.ctx(), response.response.id) {
+    if let Some(mem) = egui_plot::PlotMemory::load(ui.ctx(), plot_id) {
         for t in traces {
-            let shown = !mem.hidden_items.contains(&egui_plot::ItemId::new(t.id.as_str()));
+            let shown = !mem
+                .hidden_items
+                .contains(&egui_plot::ItemId::new(t.id.as_str()));
             if shown != t.visible {
                 out.commands.push(Command::SetTraceVisible {
                     id: t.id.clone(),
@@ -242,7 +262,9 @@ fn readout(
             continue;
         }
         let i = if view.snap_to_peak {
-            t.trace.peak_near(x_nm, view.snap_radius_nm).unwrap_or_else(|| t.trace.nearest(x_nm))
+            t.trace
+                .peak_near(x_nm, view.snap_radius_nm)
+                .unwrap_or_else(|| t.trace.nearest(x_nm))
         } else {
             t.trace.nearest(x_nm)
         };

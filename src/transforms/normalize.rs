@@ -22,7 +22,8 @@ pub enum Normalization {
 
 impl Normalization {
     /// All modes, in menu order.
-    pub const ALL: [Normalization; 3] = [Normalization::None, Normalization::Max, Normalization::Area];
+    pub const ALL: [Normalization; 3] =
+        [Normalization::None, Normalization::Max, Normalization::Area];
 
     /// Menu label.
     pub fn label(self) -> &'static str {
@@ -42,7 +43,11 @@ pub enum NormalizeError {
 }
 
 /// The positive divisor for `mode` (1 for `None`).
-pub fn normalization_divisor(x_nm: &[f64], y: &[f64], mode: Normalization) -> Result<f64, NormalizeError> {
+pub fn normalization_divisor(
+    x_nm: &[f64],
+    y: &[f64],
+    mode: Normalization,
+) -> Result<f64, NormalizeError> {
     let d = match mode {
         Normalization::None => return Ok(1.0),
         Normalization::Max => y.iter().fold(0.0f64, |m, v| m.max(v.abs())),

@@ -37,7 +37,7 @@ impl SavGol {
         if self.window < 3 {
             return Err(SavGolError::WindowTooSmall(self.window));
         }
-        if self.window % 2 == 0 {
+        if self.window.is_multiple_of(2) {
             return Err(SavGolError::EvenWindow(self.window));
         }
         if self.poly >= self.window {
@@ -172,10 +172,12 @@ mod tests {
 
     #[test]
     fn preserves_polynomials_up_to_its_order() {
-        let y: Vec<f64> = (0..50).map(|i| {
-            let t = i as f64;
-            1.0 + 0.5 * t - 0.02 * t * t + 0.001 * t * t * t
-        }).collect();
+        let y: Vec<f64> = (0..50)
+            .map(|i| {
+                let t = i as f64;
+                1.0 + 0.5 * t - 0.02 * t * t + 0.001 * t * t * t
+            })
+            .collect();
         let (out, _) = SavGol { window: 7, poly: 3 }.apply(&y, None).unwrap();
         for (a, b) in out.iter().zip(&y) {
             assert!((a - b).abs() < 1e-10 * b.abs().max(1.0), "{a} vs {b}");
@@ -195,9 +197,25 @@ mod tests {
     #[test]
     fn bad_parameters() {
         let y = vec![0.0; 10];
-        assert_eq!(SavGol { window: 4, poly: 2 }.apply(&y, None).unwrap_err(), SavGolError::EvenWindow(4));
-        assert_eq!(SavGol { window: 1, poly: 0 }.apply(&y, None).unwrap_err(), SavGolError::WindowTooSmall(1));
-        assert!(matches!(SavGol { window: 5, poly: 5 }.apply(&y, None), Err(SavGolError::PolyTooHigh { .. })));
-        assert!(matches!(SavGol { window: 11, poly: 2 }.apply(&y, None), Err(SavGolError::WindowLongerThanData { .. })));
+        assert_eq!(
+            SavGol { window: 4, poly: 2 }.apply(&y, None).unwrap_err(),
+            SavGolError::EvenWindow(4)
+        );
+        assert_eq!(
+            SavGol { window: 1, poly: 0 }.apply(&y, None).unwrap_err(),
+            SavGolError::WindowTooSmall(1)
+        );
+        assert!(matches!(
+            SavGol { window: 5, poly: 5 }.apply(&y, None),
+            Err(SavGolError::PolyTooHigh { .. })
+        ));
+        assert!(matches!(
+            SavGol {
+                window: 11,
+                poly: 2
+            }
+            .apply(&y, None),
+            Err(SavGolError::WindowLongerThanData { .. })
+        ));
     }
 }

@@ -1,0 +1,206 @@
+//! Whole-app GUI tests, headless with egui_kittest: find controls by accessible label,
+//! click them, drop files, and check the session the app drives.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui::accesskit::Toggled;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use spectra_workbench::gui::WorkbenchApp;
+use spectra_workbench::ingest::CsvOptions;
+
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn harness() -> Harness<'static, WorkbenchApp> {
+    let app = WorkbenchApp::new(None, Vec::new(), CsvOptions::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
+    spectra_workbench::render::install_fonts(&h.ctx);
+    h.run_steps(3);
+    h
+}
+
+fn drop_file(h: &mut Harness<'static, WorkbenchApp>, path: &Path) {
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(path.to_path_buf())));
+    h.run_steps(3);
+}
+
+#[test]
+fn every_toolbar_control_is_there_and_crosshair_starts_on() {
+    let h = harness();
+    for label in [
+        "Display unit",
+        "Normalization",
+        "Smoothing",
+        "Palette",
+        "LOD budget",
+        "Crosshair",
+        "Uncertainty",
+        "Snap to peak",
+        "Library",
+        "File",
+        "Edit",
+        "View",
+        "Help",
+    ] {
+        assert!(
+            h.query_by_label(label).is_some(),
+            "no control labelled {label:?}"
+        );
+    }
+    let crosshair = h.get_by_label("Crosshair");
+    assert_eq!(crosshair.accesskit_node().toggled(), Some(Toggled::True));
+    assert!(h.state().session().view().crosshair_visible);
+    // First start shows the bundled samples, each in the Library and the legend.
+    assert_eq!(h.state().session().datasets().len(), 3);
+    for (name, _) in spectra_workbench::samples::SAMPLES {
+        assert!(
+            h.query_all_by_label(name).count() >= 2,
+            "{name}: Library row and legend entry"
+        );
+    }
+}
+
+#[test]
+fn dropping_a_csv_adds_a_legend_entry_and_a_library_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("my_lamp.csv");
+    std::fs::write(&file, "wavelength_nm,counts\n500,1\n501,5\n502,2\n").unwrap();
+    let mut h = harness();
+    assert_eq!(h.query_all_by_label("my_lamp.csv").count(), 0);
+    drop_file(&mut h, &file);
+    assert_eq!(h.state().session().datasets().len(), 4);
+    assert_eq!(h.state().session().view().active_traces.len(), 4);
+    // One node in the Library, one in the legend.
+    assert!(h.query_all_by_label("my_lamp.csv").count() >= 2);
+}
+
+#[test]
+fn a_bad_file_gives_an_error_notice_and_the_app_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.csv");
+    std::fs::write(&file, "wavelength_nm,flux\n500,1\n500,2\n").unwrap();
+    let mut h = harness();
+    drop_file(&mut h, &file);
+    let notices = h.state().notices();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.is_error && n.text.contains("broken.csv") && n.text.contains("duplicate"))
+    );
+    assert!(
+        h.query_by_label_contains("broken.csv: duplicate x value")
+            .is_some()
+    );
+    assert_eq!(h.state().session().datasets().len(), 3);
+    // Still usable: toggle the crosshair off by clicking it.
+    h.get_by_label("Crosshair").click();
+    h.run_steps(2);
+    assert!(!h.state().session().view().crosshair_visible);
+}
+
+#[test]
+fn toolbar_clicks_change_the_view_and_undo_brings_it_back() {
+    let mut h = harness();
+    h.get_by_label("Uncertainty").click();
+    h.run_steps(2);
+    assert!(h.state().session().view().uncertainty_visible);
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label("Undo").click();
+    h.run_steps(2);
+    assert!(!h.state().session().view().uncertainty_visible);
+}
+
+#[test]
+fn the_legend_toggles_traces() {
+    let mut h = harness();
+    let name = spectra_workbench::samples::SAMPLES[0].0;
+    // The legend entry is the last node with that label (the Library row comes first).
+    let legend_entry = h.query_all_by_label(name).last().unwrap();
+    legend_entry.click();
+    h.run_steps(3);
+    let view = h.state().session().view();
+    assert!(
+        !view.active_traces[0].visible,
+        "legend click hides the trace"
+    );
+    assert!(view.active_traces[1].visible);
+}
+
+#[test]
+fn every_display_unit_smoothing_and_help_window_renders() {
+    let mut h = harness();
+    // Every unit through the toolbar combo box.
+    for unit in spectra_workbench::units::XUnit::ALL {
+        h.get_by_label("Display unit").click();
+        h.run_steps(2);
+        h.get_by_label(&unit.axis_label()).click();
+        h.run_steps(2);
+        assert_eq!(h.state().session().view().display_unit, unit);
+    }
+    h.get_by_label("Smoothing").click();
+    h.run_steps(2);
+    h.get_by_label("Savitzky–Golay").click();
+    h.run_steps(2);
+    assert!(matches!(
+        h.state().session().view().smoothing,
+        spectra_workbench::view::Smoothing::Sg {
+            window: 11,
+            poly: 3
+        }
+    ));
+    h.get_by_label("Uncertainty").click();
+    h.get_by_label("Snap to peak").click();
+    h.run_steps(2);
+    for item in ["User guide", "Keyboard shortcuts", "About"] {
+        h.get_by_label("Help").click();
+        h.run_steps(2);
+        h.get_by_label(item).click();
+        h.run_steps(2);
+        let title = if item == "About" {
+            "About spectra-workbench"
+        } else {
+            item
+        };
+        assert!(h.query_by_label(title).is_some(), "{title} window");
+        h.get_by_label("Close window").click();
+        h.run_steps(2);
+    }
+    // A hover over the plot exercises the crosshair readout.
+    h.hover_at(egui::pos2(700.0, 400.0));
+    h.run_steps(2);
+}
+
+#[test]
+fn state_persists_across_restarts() {
+    let mut h = harness();
+    h.get_by_label("Crosshair").click();
+    h.run_steps(2);
+    let name = spectra_workbench::samples::SAMPLES[1].0;
+    h.query_all_by_label(name).last().unwrap().click();
+    h.run_steps(3);
+    let saved = h.state().persisted();
+    let json = serde_json::to_string(&saved).unwrap();
+    let restored: spectra_workbench::gui::PersistedState = serde_json::from_str(&json).unwrap();
+    let app = WorkbenchApp::new(Some(restored), Vec::new(), CsvOptions::default());
+    let view = app.session().view();
+    assert!(!view.crosshair_visible);
+    assert_eq!(view.active_traces.len(), 3);
+    assert!(!view.active_traces[1].visible, "hidden trace stays hidden");
+    assert_eq!(view.normalization, h.state().session().view().normalization);
+}
