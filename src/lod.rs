@@ -9,8 +9,8 @@
 use crate::units::XUnit;
 
 /// Samples per base block of the pyramid. Small enough that a column's unaligned ends are
-/// cheap to scan, large enough that the base level is an eighth of the data.
-pub const BASE_BLOCK: usize = 8;
+/// cheap to scan, large enough that the pyramid is a small fraction of the data.
+pub const BASE_BLOCK: usize = 16;
 
 /// Default number of points handed to the plot per trace (about two per pixel column).
 pub const DEFAULT_BUDGET_POINTS: usize = 4000;
@@ -18,126 +18,276 @@ pub const DEFAULT_BUDGET_POINTS: usize = 4000;
 /// Smallest budget accepted (one M4 column needs 4).
 pub const MIN_BUDGET_POINTS: usize = 16;
 
-/// A min/max pyramid over one y array: level 0 holds the indices of the minimum and the
-/// maximum of each [`BASE_BLOCK`]-sample block, level k+1 merges pairs of level k.
+/// Levels below this one store values only; from it on, nodes also store where their
+/// extremes are. The low levels are most of the memory traffic of a build, and storing
+/// only values there keeps the build a single vectorised pass; a query that ends on a low
+/// node finds the sample by descending at most this many levels and scanning one block.
+const FIRST_INDEXED_LEVEL: usize = 4;
+
+/// A min/max pyramid over one y array: level 0 holds the minimum and maximum of each
+/// [`BASE_BLOCK`]-sample block, level k+1 merges pairs of level k.
 ///
-/// It stores indices, not values, so it stays valid when y is multiplied by a positive
-/// constant (display normalization).
+/// Multiplying y by a positive constant (display normalization) keeps every answer, so
+/// one pyramid serves all normalizations.
 #[derive(Clone, Debug, Default)]
 pub struct MinMaxPyramid {
-    /// `levels[k][j]` = (index of min, index of max) over samples
-    /// `[j·B·2^k, (j+1)·B·2^k)`; only complete blocks are stored.
-    levels: Vec<Vec<(u32, u32)>>,
+    /// Levels `0..FIRST_INDEXED_LEVEL`: `[min, max]` over samples `[j·B·2^k, (j+1)·B·2^k)`.
+    /// Only complete blocks are stored.
+    value_levels: Vec<Vec<[f64; 2]>>,
+    /// Levels from `FIRST_INDEXED_LEVEL` on, with the indices of the extremes.
+    indexed_levels: Vec<Vec<Node>>,
+}
+
+/// A node of an indexed level: the extreme values of its samples and where they are.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    /// [min, max] value.
+    value: [f64; 2],
+    /// [index of min, index of max].
+    index: [u32; 2],
+}
+
+/// Min and max of one base block, with independent lanes and selects so that it
+/// vectorises.
+#[inline]
+fn block_min_max(chunk: &[f64]) -> [f64; 2] {
+    const LANES: usize = 4;
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    for group in chunk.chunks_exact(LANES) {
+        for l in 0..LANES {
+            let v = group[l];
+            lo[l] = if v < lo[l] { v } else { lo[l] };
+            hi[l] = if v > hi[l] { v } else { hi[l] };
+        }
+    }
+    let min = lo
+        .iter()
+        .fold(f64::INFINITY, |m, &v| if v < m { v } else { m });
+    let max = hi
+        .iter()
+        .fold(f64::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    [min, max]
+}
+
+/// Merges a pair of children's [min, max] (ties keep the left child).
+#[inline]
+fn merge(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+    [
+        if b[0] < a[0] { b[0] } else { a[0] },
+        if b[1] > a[1] { b[1] } else { a[1] },
+    ]
 }
 
 impl MinMaxPyramid {
-    /// Builds the pyramid in one pass over `y` plus a pass over an eighth of it.
+    /// Builds the pyramid in one pass over `y`, tile by tile: each tile of
+    /// `B·2^FIRST_INDEXED_LEVEL` samples yields its value-level nodes and its first
+    /// indexed node while its samples are still in cache. Upper levels read only the
+    /// (256 times smaller) level below.
     pub fn build(y: &[f64]) -> Self {
         if y.len() > u32::MAX as usize {
-            // Not realistic for a spectrum (64 GB of f64); queries then scan the data.
+            // Not realistic for a spectrum (32 GB of f64); queries then scan the data.
             return Self::default();
         }
-        let mut levels = Vec::new();
-        let base: Vec<(u32, u32)> = y
-            .chunks_exact(BASE_BLOCK)
-            .enumerate()
-            .map(|(j, chunk)| {
-                let (mut lo, mut hi) = (0usize, 0usize);
-                for (i, &v) in chunk.iter().enumerate().skip(1) {
-                    if v < chunk[lo] {
-                        lo = i;
-                    }
-                    if v > chunk[hi] {
-                        hi = i;
-                    }
-                }
-                let start = j * BASE_BLOCK;
-                ((start + lo) as u32, (start + hi) as u32)
-            })
+        const BLOCKS_PER_TILE: usize = 1 << FIRST_INDEXED_LEVEL;
+        let tile = BASE_BLOCK * BLOCKS_PER_TILE;
+        let n_blocks = y.len() / BASE_BLOCK;
+        let mut value_levels: Vec<Vec<[f64; 2]>> = (0..FIRST_INDEXED_LEVEL)
+            .map(|k| Vec::with_capacity(n_blocks >> k))
             .collect();
-        levels.push(base);
-        while levels.last().is_some_and(|l| l.len() >= 2) {
-            let prev = levels.last().expect("checked above");
-            let next: Vec<(u32, u32)> = prev
+        let mut first_indexed = Vec::with_capacity(y.len() / tile);
+        for (t, samples) in y.chunks_exact(tile).enumerate() {
+            let mut nodes = [[0.0f64; 2]; BLOCKS_PER_TILE];
+            for (node, block) in nodes.iter_mut().zip(samples.chunks_exact(BASE_BLOCK)) {
+                *node = block_min_max(block);
+            }
+            value_levels[0].extend_from_slice(&nodes);
+            let mut width = BLOCKS_PER_TILE;
+            let mut merged = nodes;
+            for level in value_levels.iter_mut().skip(1) {
+                width /= 2;
+                for j in 0..width {
+                    merged[j] = merge(merged[2 * j], merged[2 * j + 1]);
+                }
+                level.extend_from_slice(&merged[..width]);
+            }
+            let value = merge(merged[0], merged[1]);
+            // First occurrence: the first base block holding the value, then the first
+            // sample in it.
+            let locate = |which: usize| {
+                let k = nodes
+                    .iter()
+                    .position(|n| n[which] == value[which])
+                    .expect("the tile's extreme is in one of its blocks");
+                let block = &samples[k * BASE_BLOCK..(k + 1) * BASE_BLOCK];
+                let i = block
+                    .iter()
+                    .position(|&v| v == value[which])
+                    .expect("a block's extreme is one of its samples");
+                (t * tile + k * BASE_BLOCK + i) as u32
+            };
+            first_indexed.push(Node {
+                value,
+                index: [locate(0), locate(1)],
+            });
+        }
+        // Complete blocks after the last complete tile, and the levels above them.
+        let tail_start = value_levels[0].len() * BASE_BLOCK;
+        value_levels[0].extend(y[tail_start..].chunks_exact(BASE_BLOCK).map(block_min_max));
+        for k in 1..FIRST_INDEXED_LEVEL {
+            let (below, above) = value_levels.split_at_mut(k);
+            let (below, level) = (&below[k - 1], &mut above[0]);
+            while level.len() < below.len() / 2 {
+                let j = level.len();
+                level.push(merge(below[2 * j], below[2 * j + 1]));
+            }
+        }
+        let mut indexed_levels = vec![first_indexed];
+        while indexed_levels.last().is_some_and(|l| l.len() >= 2) {
+            let prev = indexed_levels.last().expect("checked above");
+            let next = prev
                 .chunks_exact(2)
                 .map(|p| {
-                    let (a, b) = (p[0], p[1]);
-                    let lo = if y[b.0 as usize] < y[a.0 as usize] {
-                        b.0
-                    } else {
-                        a.0
-                    };
-                    let hi = if y[b.1 as usize] > y[a.1 as usize] {
-                        b.1
-                    } else {
-                        a.1
-                    };
-                    (lo, hi)
+                    let lo = usize::from(p[1].value[0] < p[0].value[0]);
+                    let hi = usize::from(p[1].value[1] > p[0].value[1]);
+                    Node {
+                        value: [p[lo].value[0], p[hi].value[1]],
+                        index: [p[lo].index[0], p[hi].index[1]],
+                    }
                 })
                 .collect();
-            levels.push(next);
+            indexed_levels.push(next);
         }
-        Self { levels }
+        Self {
+            value_levels,
+            indexed_levels,
+        }
     }
 
-    /// Number of stored (min, max) pairs over all levels.
+    /// Number of stored nodes over all levels.
     pub fn node_count(&self) -> usize {
-        self.levels.iter().map(Vec::len).sum()
+        self.value_levels.iter().map(Vec::len).sum::<usize>()
+            + self.indexed_levels.iter().map(Vec::len).sum::<usize>()
     }
 
-    /// Indices of the minimum and maximum of `y[start..end]` (first occurrence on ties
-    /// within a block, deterministic always). `start < end` is required.
+    fn level_count(&self) -> usize {
+        self.value_levels.len() + self.indexed_levels.len()
+    }
+
+    /// [min, max] of node `j` at `level`, and the indices when that level stores them.
+    #[inline]
+    fn node(&self, level: usize, j: usize) -> ([f64; 2], Option<[u32; 2]>) {
+        match self.value_levels.get(level) {
+            Some(nodes) => (nodes[j], None),
+            None => {
+                let n = self.indexed_levels[level - self.value_levels.len()][j];
+                (n.value, Some(n.index))
+            }
+        }
+    }
+
+    /// The first sample under value-level node `(level, j)` equal to its extreme `value`
+    /// (`which`: 0 min, 1 max).
+    fn locate(&self, y: &[f64], mut level: usize, mut j: usize, which: usize, value: f64) -> usize {
+        while level > 0 {
+            level -= 1;
+            j = if self.value_levels[level][2 * j][which] == value {
+                2 * j
+            } else {
+                2 * j + 1
+            };
+        }
+        let start = j * BASE_BLOCK;
+        start
+            + y[start..start + BASE_BLOCK]
+                .iter()
+                .position(|&v| v == value)
+                .expect("a node's extreme is one of its samples")
+    }
+
+    /// Indices of the minimum and maximum of `y[start..end]`. Deterministic.
+    /// `start < end` is required.
     pub fn range_extrema(&self, y: &[f64], start: usize, end: usize) -> (usize, usize) {
         debug_assert!(start < end && end <= y.len());
-        let (mut lo, mut hi) = (start, start);
-        let mut take = |i: usize, j: usize| {
-            if y[i] < y[lo] {
-                lo = i;
-            }
-            if y[j] > y[hi] {
-                hi = j;
-            }
-        };
-        if self.levels.is_empty() {
-            for i in start..end {
-                take(i, i);
-            }
-            return (lo, hi);
-        }
+        // Each best is (value, sample index) or (value, unlocated value-level node).
+        let mut lo = (y[start], Err((0usize, 0usize)));
+        lo.1 = Ok(start);
+        let mut hi = lo;
         let (mut a, mut b) = (start, end);
+        if self.value_levels.is_empty() || self.value_levels[0].is_empty() {
+            a = b; // scan everything below
+            for i in start..end {
+                if y[i] < lo.0 {
+                    lo = (y[i], Ok(i));
+                }
+                if y[i] > hi.0 {
+                    hi = (y[i], Ok(i));
+                }
+            }
+        }
         while a < b && a % BASE_BLOCK != 0 {
-            take(a, a);
+            if y[a] < lo.0 {
+                lo = (y[a], Ok(a));
+            }
+            if y[a] > hi.0 {
+                hi = (y[a], Ok(a));
+            }
             a += 1;
         }
         while b > a && b % BASE_BLOCK != 0 {
             b -= 1;
-            take(b, b);
+            if y[b] < lo.0 {
+                lo = (y[b], Ok(b));
+            }
+            if y[b] > hi.0 {
+                hi = (y[b], Ok(b));
+            }
         }
         let (mut ja, mut jb) = (a / BASE_BLOCK, b / BASE_BLOCK);
         let mut level = 0;
-        while ja < jb {
-            let nodes = &self.levels[level];
+        let levels = self.level_count();
+        while ja < jb && level < levels {
+            for j in [(ja & 1 == 1).then_some(ja), (jb & 1 == 1).then_some(jb - 1)]
+                .into_iter()
+                .flatten()
+            {
+                let (value, index) = self.node(level, j);
+                if value[0] < lo.0 {
+                    lo = (value[0], index.map(|i| i[0] as usize).ok_or((level, j)));
+                }
+                if value[1] > hi.0 {
+                    hi = (value[1], index.map(|i| i[1] as usize).ok_or((level, j)));
+                }
+            }
             if ja & 1 == 1 {
-                let (l, h) = nodes[ja];
-                take(l as usize, h as usize);
                 ja += 1;
             }
             if jb & 1 == 1 {
                 jb -= 1;
-                let (l, h) = nodes[jb];
-                take(l as usize, h as usize);
             }
             ja /= 2;
             jb /= 2;
             level += 1;
-            if level == self.levels.len() {
-                // Blocks past the last complete pair at the top: scan what is left.
-                debug_assert!(ja >= jb);
-                break;
-            }
         }
-        (lo, hi)
+        let place = |best: (f64, Result<usize, (usize, usize)>), which| match best.1 {
+            Ok(i) => i,
+            Err((level, j)) => self.locate(y, level, j, which, best.0),
+        };
+        (place(lo, 0), place(hi, 1))
     }
+}
+
+/// The number of leading values of an increasing slice that are `< target`, found by
+/// galloping from the start: column edges lie close to where the previous column ended,
+/// so this touches a few nearby cache lines instead of a binary search's scattered ones.
+fn gallop(xs: &[f64], target: f64) -> usize {
+    let mut hi = 1;
+    while hi < xs.len() && xs[hi - 1] < target {
+        hi *= 2;
+    }
+    let lo = hi / 2;
+    let hi = hi.min(xs.len());
+    lo + xs[lo..hi].partition_point(|&x| x < target)
 }
 
 /// What part of a trace a frame shows, and how many points it may hand to the plot.
@@ -181,25 +331,24 @@ pub fn select_indices(
         return (start..end).collect();
     }
     let columns = request.columns.clamp(1, budget / 4);
-    // Column edges, uniform in the display unit, mapped back to nm and made increasing.
+    // Column edges, uniform in the display unit, mapped back to nm. Going from the unit's
+    // value at lo_nm to its value at hi_nm, they increase in nm for every unit (reversed
+    // ones included), since each unit maps nm monotonically.
     let (d0, d1) = (request.unit.from_nm(lo_nm), request.unit.from_nm(hi_nm));
-    let mut edges_nm: Vec<f64> = (1..columns)
+    let edges_nm: Vec<f64> = (1..columns)
         .map(|c| {
             request
                 .unit
                 .to_nm(d0 + (d1 - d0) * (c as f64 / columns as f64))
         })
         .collect();
-    if request.unit.is_reversed() {
-        edges_nm.reverse();
-    }
     let mut out = Vec::with_capacity(4 * columns);
     let mut a = start;
     // The last column ends at `end`; the others at their edge.
     let column_ends = edges_nm.iter().map(Some).chain(std::iter::once(None));
     for edge_nm in column_ends {
         let b = match edge_nm {
-            Some(&e) => x_nm[a..end].partition_point(|&x| x < e) + a,
+            Some(&e) => a + gallop(&x_nm[a..end], e),
             None => end,
         };
         if b > a {
@@ -281,6 +430,13 @@ mod tests {
             if x_nm[spike] >= lo && x_nm[spike] <= hi {
                 prop_assert!(idx.contains(&spike), "spike {} lost", spike);
             }
+            // Columns really spread over the view (in every unit): with many samples
+            // per column, nearly every column contributes points.
+            let visible = x_nm.iter().filter(|&&x| x >= lo && x <= hi).count();
+            let budget = budget.max(MIN_BUDGET_POINTS);
+            if visible >= 64 * budget && columns >= budget / 4 {
+                prop_assert!(idx.len() >= budget / 2, "{} of {}", idx.len(), budget);
+            }
         }
     }
 
@@ -300,6 +456,15 @@ mod tests {
             select_indices(&x, &y, &p, &req),
             (8..21).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn gallop_equals_partition_point() {
+        let xs: Vec<f64> = (0..1000).map(|i| (i * 3) as f64).collect();
+        for t in [-1.0, 0.0, 1.0, 2.5, 3.0, 299.0, 1500.0, 2996.0, 2997.0, 5000.0] {
+            assert_eq!(gallop(&xs, t), xs.partition_point(|&x| x < t), "{t}");
+        }
+        assert_eq!(gallop(&[], 1.0), 0);
     }
 
     #[test]

@@ -88,28 +88,8 @@ impl WorkbenchApp {
         files: Vec<PathBuf>,
         csv_options: CsvOptions,
     ) -> Self {
-        let (loads_tx, loads_rx) = channel();
         let restored = persisted.clone().unwrap_or_default();
-        let mut app = Self {
-            session: Session::with_view(restored.view.clone()),
-            display: BTreeMap::new(),
-            csv_options,
-            recent: restored.recent.clone(),
-            notices: Vec::new(),
-            loads_tx,
-            loads_rx,
-            pending: Vec::new(),
-            restore_hidden: restored
-                .view
-                .active_traces
-                .iter()
-                .filter(|t| !t.visible)
-                .map(|t| t.dataset_id.clone())
-                .collect(),
-            readout: None,
-            help: None,
-            theme_applied: None,
-        };
+        let mut app = Self::blank(&restored, csv_options);
         if !files.is_empty() {
             for f in files {
                 app.open_file(&f);
@@ -135,6 +115,54 @@ impl WorkbenchApp {
             ));
         }
         app
+    }
+
+    /// An app with nothing loaded (benchmarks, tests that bring their own data).
+    pub fn empty(csv_options: CsvOptions) -> Self {
+        Self::blank(&PersistedState::default(), csv_options)
+    }
+
+    /// The app with `restored`'s view and recent files, and no data.
+    fn blank(restored: &PersistedState, csv_options: CsvOptions) -> Self {
+        let (loads_tx, loads_rx) = channel();
+        Self {
+            session: Session::with_view(restored.view.clone()),
+            display: BTreeMap::new(),
+            csv_options,
+            recent: restored.recent.clone(),
+            notices: Vec::new(),
+            loads_tx,
+            loads_rx,
+            pending: Vec::new(),
+            restore_hidden: restored
+                .view
+                .active_traces
+                .iter()
+                .filter(|t| !t.visible)
+                .map(|t| t.dataset_id.clone())
+                .collect(),
+            readout: None,
+            help: None,
+            theme_applied: None,
+        }
+    }
+
+    /// Adds datasets as if they had been opened (prepares their traces first).
+    pub fn add_datasets(&mut self, datasets: Vec<Dataset>) {
+        let smoothing = self.session.view().smoothing;
+        let items = datasets
+            .into_iter()
+            .map(|d| {
+                let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
+                (d, t)
+            })
+            .collect();
+        self.add_loaded(items);
+    }
+
+    /// Applies a command as a panel would (tests and benchmarks drive the app this way).
+    pub fn apply_command(&mut self, command: Command) {
+        self.apply(command);
     }
 
     /// The session (for tests and the CLI-parity checks).

@@ -51,12 +51,12 @@ pub enum Delimiter {
 }
 
 impl Delimiter {
-    fn split<'a>(self, line: &'a str) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+    fn split(self, line: &str) -> Fields<'_> {
         match self {
-            Delimiter::Comma => Box::new(line.split(',')),
-            Delimiter::Tab => Box::new(line.split('\t')),
-            Delimiter::Semicolon => Box::new(line.split(';')),
-            Delimiter::Whitespace => Box::new(line.split_ascii_whitespace()),
+            Delimiter::Comma => Fields::Char(line.split(',')),
+            Delimiter::Tab => Fields::Char(line.split('\t')),
+            Delimiter::Semicolon => Fields::Char(line.split(';')),
+            Delimiter::Whitespace => Fields::Blank(line.split_ascii_whitespace()),
         }
     }
 
@@ -66,6 +66,24 @@ impl Delimiter {
             Delimiter::Tab => line.bytes().filter(|&b| b == b'\t').count() + 1,
             Delimiter::Semicolon => line.bytes().filter(|&b| b == b';').count() + 1,
             Delimiter::Whitespace => line.split_ascii_whitespace().count(),
+        }
+    }
+}
+
+/// The fields of one line (an enum, not a boxed iterator: this runs once per row).
+enum Fields<'a> {
+    Char(std::str::Split<'a, char>),
+    Blank(std::str::SplitAsciiWhitespace<'a>),
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Fields::Char(it) => it.next(),
+            Fields::Blank(it) => it.next(),
         }
     }
 }
@@ -99,14 +117,17 @@ fn detect_delimiter(sample: &[&str]) -> Option<Delimiter> {
 /// Parses one numeric field. Empty fields and `nan` spellings give NaN (a droppable row);
 /// anything else that is not a number is an error. With `decimal_comma`, `1,5` is 1.5.
 fn parse_number(field: &str, decimal_comma: bool) -> Result<f64, ()> {
-    let t = field.trim().trim_matches('"').trim();
+    let mut t = field.trim();
+    if t.starts_with('"') {
+        t = t.trim_matches('"').trim();
+    }
     if t.is_empty() {
         return Ok(f64::NAN);
     }
     let parsed = if decimal_comma && t.contains(',') {
-        t.replace(',', ".").parse::<f64>()
+        fast_float2::parse::<f64, _>(t.replace(',', "."))
     } else {
-        t.parse::<f64>()
+        fast_float2::parse::<f64, _>(t)
     };
     match parsed {
         Ok(v) => Ok(v),
