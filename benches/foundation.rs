@@ -254,5 +254,4 @@ fn main() {
     )
     .expect("write table");
     println!("table written to {}", path.display());
-
 }

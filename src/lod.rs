@@ -461,7 +461,9 @@ mod tests {
     #[test]
     fn gallop_equals_partition_point() {
         let xs: Vec<f64> = (0..1000).map(|i| (i * 3) as f64).collect();
-        for t in [-1.0, 0.0, 1.0, 2.5, 3.0, 299.0, 1500.0, 2996.0, 2997.0, 5000.0] {
+        for t in [
+            -1.0, 0.0, 1.0, 2.5, 3.0, 299.0, 1500.0, 2996.0, 2997.0, 5000.0,
+        ] {
             assert_eq!(gallop(&xs, t), xs.partition_point(|&x| x < t), "{t}");
         }
         assert_eq!(gallop(&[], 1.0), 0);

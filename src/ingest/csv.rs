@@ -53,9 +53,9 @@ pub enum Delimiter {
 impl Delimiter {
     fn split(self, line: &str) -> Fields<'_> {
         match self {
-            Delimiter::Comma => Fields::Char(line.split(',')),
-            Delimiter::Tab => Fields::Char(line.split('\t')),
-            Delimiter::Semicolon => Fields::Char(line.split(';')),
+            Delimiter::Comma => Fields::Byte(Some(line), b','),
+            Delimiter::Tab => Fields::Byte(Some(line), b'\t'),
+            Delimiter::Semicolon => Fields::Byte(Some(line), b';'),
             Delimiter::Whitespace => Fields::Blank(line.split_ascii_whitespace()),
         }
     }
@@ -72,7 +72,8 @@ impl Delimiter {
 
 /// The fields of one line (an enum, not a boxed iterator: this runs once per row).
 enum Fields<'a> {
-    Char(std::str::Split<'a, char>),
+    /// Split at one ASCII byte; `None` once the last field was returned.
+    Byte(Option<&'a str>, u8),
     Blank(std::str::SplitAsciiWhitespace<'a>),
 }
 
@@ -82,18 +83,33 @@ impl<'a> Iterator for Fields<'a> {
     #[inline]
     fn next(&mut self) -> Option<&'a str> {
         match self {
-            Fields::Char(it) => it.next(),
+            Fields::Byte(rest, delim) => {
+                let r = (*rest)?;
+                // An ASCII delimiter's position is always a char boundary.
+                match r.bytes().position(|b| b == *delim) {
+                    Some(i) => {
+                        *rest = Some(&r[i + 1..]);
+                        Some(&r[..i])
+                    }
+                    None => {
+                        *rest = None;
+                        Some(r)
+                    }
+                }
+            }
             Fields::Blank(it) => it.next(),
         }
     }
 }
 
-/// Lines that start with one of these (after leading blanks) are comments.
-const COMMENT_PREFIXES: [&str; 4] = ["#", "%", "!", "//"];
-
+/// Lines that start with `#`, `%`, `!` or `//` (after leading blanks) are comments.
 fn is_comment(line: &str) -> bool {
-    let t = line.trim_start();
-    COMMENT_PREFIXES.iter().any(|p| t.starts_with(p))
+    let t = line.trim_ascii_start();
+    match t.as_bytes().first() {
+        Some(b'#' | b'%' | b'!') => true,
+        Some(b'/') => t.starts_with("//"),
+        _ => false,
+    }
 }
 
 /// How many data lines the delimiter detection looks at.
@@ -117,7 +133,7 @@ fn detect_delimiter(sample: &[&str]) -> Option<Delimiter> {
 /// Parses one numeric field. Empty fields and `nan` spellings give NaN (a droppable row);
 /// anything else that is not a number is an error. With `decimal_comma`, `1,5` is 1.5.
 fn parse_number(field: &str, decimal_comma: bool) -> Result<f64, ()> {
-    let mut t = field.trim();
+    let mut t = field.trim_ascii();
     if t.starts_with('"') {
         t = t.trim_matches('"').trim();
     }
@@ -360,60 +376,32 @@ pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded,
         .map(|h| y_unit_from_header(&h[y_col]))
         .unwrap_or_default();
 
-    // Parse every data row.
+    // Parse every data row: from the line after the header (or the first data line) on.
     let need = x_col.max(y_col).max(sigma_col.unwrap_or(0)) + 1;
-    let mut xs = Vec::new();
-    let mut ys = Vec::new();
-    let mut sigmas: Vec<f64> = Vec::new();
-    let mut line_numbers: Vec<usize> = Vec::new();
-    let mut dropped = 0usize;
-    let data_lines = sample
-        .into_iter()
-        .skip(usize::from(first_is_header))
-        .chain(rest);
-    for (no, line) in data_lines {
-        let mut x = f64::NAN;
-        let mut y = f64::NAN;
-        let mut s = f64::NAN;
-        let mut seen = 0usize;
-        for (i, field) in delimiter.split(line).enumerate() {
-            seen = i + 1;
-            let slot = if i == x_col {
-                &mut x
-            } else if i == y_col {
-                &mut y
-            } else if Some(i) == sigma_col {
-                &mut s
-            } else {
-                continue;
-            };
-            *slot = parse_number(field, decimal_comma).map_err(|()| IngestProblem::Malformed {
-                line: no,
-                message: format!(
-                    "'{}' in column {} is not a number",
-                    truncate(field.trim(), 40),
-                    i + 1
-                ),
-            })?;
+    let first_offset = first.1.as_ptr() as usize - text.as_ptr() as usize;
+    let (region_start, region_line) = if first_is_header {
+        match text[first_offset..].find('\n') {
+            Some(nl) => (first_offset + nl + 1, first.0 + 1),
+            None => (text.len(), first.0 + 1),
         }
-        if seen < need {
-            return Err(IngestProblem::Malformed {
-                line: no,
-                message: format!("has {seen} field(s); expected at least {need}"),
-            });
-        }
-        let sigma_ok = sigma_col.is_none() || (s.is_finite() && s >= 0.0);
-        if !(x.is_finite() && y.is_finite() && sigma_ok) {
-            dropped += 1;
-            continue;
-        }
-        xs.push(x);
-        ys.push(y);
-        if sigma_col.is_some() {
-            sigmas.push(s);
-        }
-        line_numbers.push(no);
-    }
+    } else {
+        (first_offset, first.0)
+    };
+    let layout = RowLayout {
+        delimiter,
+        decimal_comma,
+        x_col,
+        y_col,
+        sigma_col,
+        need,
+    };
+    let Rows {
+        mut xs,
+        ys,
+        sigmas,
+        line_numbers,
+        dropped,
+    } = parse_rows_parallel(&text[region_start..], region_line, &layout)?;
     if dropped > 0 {
         warnings.push(format!(
             "{dropped} row(s) with NaN or missing values dropped"
@@ -440,9 +428,13 @@ pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded,
     for x in &mut xs {
         *x = x_unit.to_nm(*x);
     }
-    let mut order: Vec<usize> = (0..xs.len()).collect();
     let increasing = xs.windows(2).all(|w| w[0] <= w[1]);
-    let decreasing = xs.windows(2).all(|w| w[0] >= w[1]);
+    let decreasing = !increasing && xs.windows(2).all(|w| w[0] >= w[1]);
+    let mut order: Vec<usize> = if increasing {
+        Vec::new()
+    } else {
+        (0..xs.len()).collect()
+    };
     if !increasing {
         if decreasing {
             order.reverse();
@@ -454,21 +446,24 @@ pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded,
             warnings.push("x was not monotonic; rows sorted by wavelength".into());
         }
     }
-    for w in order.windows(2) {
-        if xs[w[0]] == xs[w[1]] {
-            let (a, b) = (
-                line_numbers[w[0]].min(line_numbers[w[1]]),
-                line_numbers[w[0]].max(line_numbers[w[1]]),
-            );
-            return Err(IngestProblem::DuplicateX {
-                x: x_unit.from_nm(xs[w[0]]),
-                line_a: a,
-                line_b: b,
-            });
-        }
+    // Neighbours in wavelength order; equal neighbours are duplicates.
+    let duplicate = if increasing {
+        xs.windows(2).position(|w| w[0] == w[1]).map(|i| (i, i + 1))
+    } else {
+        order
+            .windows(2)
+            .find(|w| xs[w[0]] == xs[w[1]])
+            .map(|w| (w[0], w[1]))
+    };
+    if let Some((i, j)) = duplicate {
+        return Err(IngestProblem::DuplicateX {
+            x: x_unit.from_nm(xs[i]),
+            line_a: line_numbers[i].min(line_numbers[j]),
+            line_b: line_numbers[i].max(line_numbers[j]),
+        });
     }
     let permute = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-    let (x_nm, y, sigma) = if order.iter().enumerate().all(|(i, &o)| i == o) {
+    let (x_nm, y, sigma) = if increasing {
         (xs, ys, sigma_col.map(|_| sigmas))
     } else {
         (
@@ -491,6 +486,123 @@ pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded,
         spectra: vec![spectrum],
         warnings,
     })
+}
+
+/// Where the numbers are in each row.
+struct RowLayout {
+    delimiter: Delimiter,
+    decimal_comma: bool,
+    x_col: usize,
+    y_col: usize,
+    sigma_col: Option<usize>,
+    /// Fields a row must have.
+    need: usize,
+}
+
+/// Parsed data rows, in file order.
+#[derive(Default)]
+struct Rows {
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+    sigmas: Vec<f64>,
+    /// 1-based file line number of each kept row (for error messages).
+    line_numbers: Vec<usize>,
+    /// Rows dropped for NaN or missing values.
+    dropped: usize,
+}
+
+/// Inputs at least this large are parsed by two threads, one per half.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+/// Parses the data region, splitting it at a line break into halves parsed on two
+/// threads when it is large. The first error in file order wins.
+fn parse_rows_parallel(
+    region: &str,
+    first_line: usize,
+    layout: &RowLayout,
+) -> Result<Rows, IngestProblem> {
+    if region.len() < PARALLEL_BYTES {
+        return parse_rows(region, first_line, layout);
+    }
+    let mid = region.len() / 2;
+    let Some(nl) = region[mid..].find('\n').map(|i| mid + i) else {
+        return parse_rows(region, first_line, layout);
+    };
+    let (head, tail) = (&region[..=nl], &region[nl + 1..]);
+    let (a, b) = std::thread::scope(|scope| {
+        let tail_job = scope.spawn(|| {
+            let tail_line = first_line + head.bytes().filter(|&b| b == b'\n').count();
+            parse_rows(tail, tail_line, layout)
+        });
+        let a = parse_rows(head, first_line, layout);
+        (a, tail_job.join().expect("row parser does not panic"))
+    });
+    let mut a = a?;
+    let b = b?;
+    a.xs.extend_from_slice(&b.xs);
+    a.ys.extend_from_slice(&b.ys);
+    a.sigmas.extend_from_slice(&b.sigmas);
+    a.line_numbers.extend_from_slice(&b.line_numbers);
+    a.dropped += b.dropped;
+    Ok(a)
+}
+
+/// Parses data rows; blank and comment lines are skipped.
+fn parse_rows(region: &str, first_line: usize, layout: &RowLayout) -> Result<Rows, IngestProblem> {
+    let mut rows = Rows::default();
+    let estimate = region.len() / 16;
+    rows.xs.reserve(estimate);
+    rows.ys.reserve(estimate);
+    rows.line_numbers.reserve(estimate);
+    for (k, line) in region.split('\n').enumerate() {
+        let no = first_line + k;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.bytes().all(|b| b.is_ascii_whitespace()) || is_comment(line) {
+            continue;
+        }
+        let (mut x, mut y, mut s) = (f64::NAN, f64::NAN, f64::NAN);
+        let mut seen = 0usize;
+        for (i, field) in layout.delimiter.split(line).enumerate() {
+            seen = i + 1;
+            let slot = if i == layout.x_col {
+                &mut x
+            } else if i == layout.y_col {
+                &mut y
+            } else if Some(i) == layout.sigma_col {
+                &mut s
+            } else {
+                continue;
+            };
+            *slot = parse_number(field, layout.decimal_comma).map_err(|()| {
+                IngestProblem::Malformed {
+                    line: no,
+                    message: format!(
+                        "'{}' in column {} is not a number",
+                        truncate(field.trim(), 40),
+                        i + 1
+                    ),
+                }
+            })?;
+        }
+        if seen < layout.need {
+            return Err(IngestProblem::Malformed {
+                line: no,
+                message: format!("has {seen} field(s); expected at least {}", layout.need),
+            });
+        }
+        let sigma_ok = layout.sigma_col.is_none() || (s.is_finite() && s >= 0.0);
+        if !(x.is_finite() && y.is_finite() && sigma_ok) {
+            rows.dropped += 1;
+            continue;
+        }
+        rows.xs.push(x);
+        rows.ys.push(y);
+        if layout.sigma_col.is_some() {
+            rows.sigmas.push(s);
+        }
+        rows.line_numbers.push(no);
+    }
+    Ok(rows)
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
