@@ -210,20 +210,20 @@ impl MinMaxPyramid {
     pub fn range_extrema(&self, y: &[f64], start: usize, end: usize) -> (usize, usize) {
         debug_assert!(start < end && end <= y.len());
         // Each best is (value, sample index) or (value, unlocated value-level node).
-        let mut lo = (y[start], Err((0usize, 0usize)));
-        lo.1 = Ok(start);
+        let mut lo: (f64, Result<usize, (usize, usize)>) = (y[start], Ok(start));
         let mut hi = lo;
         let (mut a, mut b) = (start, end);
         if self.value_levels.is_empty() || self.value_levels[0].is_empty() {
-            a = b; // scan everything below
-            for i in start..end {
-                if y[i] < lo.0 {
-                    lo = (y[i], Ok(i));
+            // No complete block (or no pyramid): scan everything.
+            for (i, &v) in y.iter().enumerate().take(end).skip(start) {
+                if v < lo.0 {
+                    lo = (v, Ok(i));
                 }
-                if y[i] > hi.0 {
-                    hi = (y[i], Ok(i));
+                if v > hi.0 {
+                    hi = (v, Ok(i));
                 }
             }
+            a = b;
         }
         while a < b && a % BASE_BLOCK != 0 {
             if y[a] < lo.0 {
