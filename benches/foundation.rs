@@ -204,23 +204,20 @@ fn main() {
             .flat_map(|d| d.spectrum.y().iter().copied())
             .collect();
         app.add_datasets(datasets);
-        let raw = |ctx: &egui::Context| {
-            let _ = ctx;
-            egui::RawInput {
-                screen_rect: Some(egui::Rect::from_min_size(
-                    egui::Pos2::ZERO,
-                    egui::vec2(1600.0, 900.0),
-                )),
-                ..Default::default()
-            }
+        let raw = || egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1600.0, 900.0),
+            )),
+            ..Default::default()
         };
-        let mut frame = |app: &mut WorkbenchApp, step: usize| {
+        let frame = |app: &mut WorkbenchApp, step: usize| {
             let lo = 500.0 + step as f64 * 3.0;
             app.apply_command(Command::SetBounds(Some(PlotBounds {
                 x_nm: [lo, lo + 900.0],
                 y: [0.0, 5.0],
             })));
-            let mut out = ctx.run_ui(raw(&ctx), |ui| app.show(ui));
+            let mut out = ctx.run_ui(raw(), |ui| app.show(ui));
             let prims = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
             out.textures_delta.clear();
             black_box(prims);
