@@ -18,10 +18,10 @@ pub const DEFAULT_BUDGET_POINTS: usize = 4000;
 /// Smallest budget accepted (one M4 column needs 4).
 pub const MIN_BUDGET_POINTS: usize = 16;
 
-/// Levels below this one store values only; from it on, nodes also store where their
-/// extremes are. The low levels are most of the memory traffic of a build, and storing
-/// only values there keeps the build a single vectorised pass; a query that ends on a low
-/// node finds the sample by descending at most this many levels and scanning one block.
+/// Levels below this one are not stored: level 0 (one node per base block) holds values
+/// only, and levels 1 to 3 are folded from level 0 when a query needs them (at most 8
+/// nodes). From this level on, nodes are stored with the indices of their extremes. Most
+/// of a build's memory traffic is level 0, so this keeps the build close to one pass.
 const FIRST_INDEXED_LEVEL: usize = 4;
 
 /// A min/max pyramid over one y array: level 0 holds the minimum and maximum of each
@@ -31,10 +31,10 @@ const FIRST_INDEXED_LEVEL: usize = 4;
 /// one pyramid serves all normalizations.
 #[derive(Clone, Debug, Default)]
 pub struct MinMaxPyramid {
-    /// Levels `0..FIRST_INDEXED_LEVEL`: `[min, max]` over samples `[j·B·2^k, (j+1)·B·2^k)`.
-    /// Only complete blocks are stored.
-    value_levels: Vec<Vec<[f64; 2]>>,
-    /// Levels from `FIRST_INDEXED_LEVEL` on, with the indices of the extremes.
+    /// Level 0: `[min, max]` of each complete base block.
+    base: Vec<[f64; 2]>,
+    /// Levels from `FIRST_INDEXED_LEVEL` on, with the indices of the extremes; only
+    /// complete nodes are stored.
     indexed_levels: Vec<Vec<Node>>,
 }
 
@@ -70,77 +70,94 @@ fn block_min_max(chunk: &[f64]) -> [f64; 2] {
     [min, max]
 }
 
-/// Merges a pair of children's [min, max] (ties keep the left child).
+/// Inputs at least this long build their base on two threads.
+const PARALLEL_BUILD_SAMPLES: usize = 1 << 20;
+
+/// Fills `base` with the base nodes of the complete tiles of `y` and returns their first
+/// indexed nodes; `offset` is the index of `y[0]` in the whole array.
+fn build_tiles(y: &[f64], offset: usize, base: &mut [[f64; 2]]) -> Vec<Node> {
+    const BLOCKS_PER_TILE: usize = 1 << FIRST_INDEXED_LEVEL;
+    let tile = BASE_BLOCK * BLOCKS_PER_TILE;
+    let mut first_indexed = Vec::with_capacity(y.len() / tile);
+    for (t, (samples, nodes)) in y
+        .chunks_exact(tile)
+        .zip(base.chunks_exact_mut(BLOCKS_PER_TILE))
+        .enumerate()
+    {
+        for (node, block) in nodes.iter_mut().zip(samples.chunks_exact(BASE_BLOCK)) {
+            *node = block_min_max(block);
+        }
+        let value = fold(nodes);
+        // First occurrence: the first base block holding the value, then the first
+        // sample in it.
+        let locate = |which: usize| {
+            let k = nodes
+                .iter()
+                .position(|n| n[which] == value[which])
+                .expect("the tile's extreme is in one of its blocks");
+            let block = &samples[k * BASE_BLOCK..(k + 1) * BASE_BLOCK];
+            let i = block
+                .iter()
+                .position(|&v| v == value[which])
+                .expect("a block's extreme is one of its samples");
+            (offset + t * tile + k * BASE_BLOCK + i) as u32
+        };
+        first_indexed.push(Node {
+            value,
+            index: [locate(0), locate(1)],
+        });
+    }
+    first_indexed
+}
+
+/// [min, max] over several nodes' [min, max].
 #[inline]
-fn merge(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
-    [
-        if b[0] < a[0] { b[0] } else { a[0] },
-        if b[1] > a[1] { b[1] } else { a[1] },
-    ]
+fn fold(nodes: &[[f64; 2]]) -> [f64; 2] {
+    nodes
+        .iter()
+        .fold([f64::INFINITY, f64::NEG_INFINITY], |m, n| {
+            [
+                if n[0] < m[0] { n[0] } else { m[0] },
+                if n[1] > m[1] { n[1] } else { m[1] },
+            ]
+        })
 }
 
 impl MinMaxPyramid {
     /// Builds the pyramid in one pass over `y`, tile by tile: each tile of
-    /// `B·2^FIRST_INDEXED_LEVEL` samples yields its value-level nodes and its first
-    /// indexed node while its samples are still in cache. Upper levels read only the
-    /// (256 times smaller) level below.
+    /// `B·2^FIRST_INDEXED_LEVEL` samples yields its base nodes and its first indexed node
+    /// while its samples are still in cache. Upper levels read only the (256 times
+    /// smaller) level below.
     pub fn build(y: &[f64]) -> Self {
         if y.len() > u32::MAX as usize {
             // Not realistic for a spectrum (32 GB of f64); queries then scan the data.
             return Self::default();
         }
-        const BLOCKS_PER_TILE: usize = 1 << FIRST_INDEXED_LEVEL;
-        let tile = BASE_BLOCK * BLOCKS_PER_TILE;
-        let n_blocks = y.len() / BASE_BLOCK;
-        let mut value_levels: Vec<Vec<[f64; 2]>> = (0..FIRST_INDEXED_LEVEL)
-            .map(|k| Vec::with_capacity(n_blocks >> k))
-            .collect();
-        let mut first_indexed = Vec::with_capacity(y.len() / tile);
-        for (t, samples) in y.chunks_exact(tile).enumerate() {
-            let mut nodes = [[0.0f64; 2]; BLOCKS_PER_TILE];
-            for (node, block) in nodes.iter_mut().zip(samples.chunks_exact(BASE_BLOCK)) {
-                *node = block_min_max(block);
-            }
-            value_levels[0].extend_from_slice(&nodes);
-            let mut width = BLOCKS_PER_TILE;
-            let mut merged = nodes;
-            for level in value_levels.iter_mut().skip(1) {
-                width /= 2;
-                for j in 0..width {
-                    merged[j] = merge(merged[2 * j], merged[2 * j + 1]);
-                }
-                level.extend_from_slice(&merged[..width]);
-            }
-            let value = merge(merged[0], merged[1]);
-            // First occurrence: the first base block holding the value, then the first
-            // sample in it.
-            let locate = |which: usize| {
-                let k = nodes
-                    .iter()
-                    .position(|n| n[which] == value[which])
-                    .expect("the tile's extreme is in one of its blocks");
-                let block = &samples[k * BASE_BLOCK..(k + 1) * BASE_BLOCK];
-                let i = block
-                    .iter()
-                    .position(|&v| v == value[which])
-                    .expect("a block's extreme is one of its samples");
-                (t * tile + k * BASE_BLOCK + i) as u32
-            };
-            first_indexed.push(Node {
-                value,
-                index: [locate(0), locate(1)],
+        let tile = BASE_BLOCK << FIRST_INDEXED_LEVEL;
+        let full = y.len() / tile * tile;
+        // Large inputs: two threads, each on half of the complete tiles, writing disjoint
+        // halves of the base level.
+        let mut base = vec![[0.0f64; 2]; y.len() / BASE_BLOCK];
+        let (tile_base, _) = base.split_at_mut(full / BASE_BLOCK);
+        let first_indexed = if full >= PARALLEL_BUILD_SAMPLES {
+            let mid = full / 2 / tile * tile;
+            let (left_base, right_base) = tile_base.split_at_mut(mid / BASE_BLOCK);
+            let (mut left, right) = std::thread::scope(|scope| {
+                let right = scope.spawn(|| build_tiles(&y[mid..full], mid, right_base));
+                let left = build_tiles(&y[..mid], 0, left_base);
+                (left, right.join().expect("no panic in build"))
             });
-        }
-        // Complete blocks after the last complete tile, and the levels above them.
-        let tail_start = value_levels[0].len() * BASE_BLOCK;
-        value_levels[0].extend(y[tail_start..].chunks_exact(BASE_BLOCK).map(block_min_max));
-        for k in 1..FIRST_INDEXED_LEVEL {
-            let (below, above) = value_levels.split_at_mut(k);
-            let (below, level) = (&below[k - 1], &mut above[0]);
-            while level.len() < below.len() / 2 {
-                let j = level.len();
-                level.push(merge(below[2 * j], below[2 * j + 1]));
-            }
+            left.extend_from_slice(&right);
+            left
+        } else {
+            build_tiles(&y[..full], 0, tile_base)
+        };
+        // Complete blocks after the last complete tile.
+        for (node, block) in base[full / BASE_BLOCK..]
+            .iter_mut()
+            .zip(y[full..].chunks_exact(BASE_BLOCK))
+        {
+            *node = block_min_max(block);
         }
         let mut indexed_levels = vec![first_indexed];
         while indexed_levels.last().is_some_and(|l| l.len() >= 2) {
@@ -159,50 +176,52 @@ impl MinMaxPyramid {
             indexed_levels.push(next);
         }
         Self {
-            value_levels,
+            base,
             indexed_levels,
         }
     }
 
     /// Number of stored nodes over all levels.
     pub fn node_count(&self) -> usize {
-        self.value_levels.iter().map(Vec::len).sum::<usize>()
-            + self.indexed_levels.iter().map(Vec::len).sum::<usize>()
+        self.base.len() + self.indexed_levels.iter().map(Vec::len).sum::<usize>()
     }
 
     fn level_count(&self) -> usize {
-        self.value_levels.len() + self.indexed_levels.len()
+        FIRST_INDEXED_LEVEL + self.indexed_levels.len()
+    }
+
+    /// The base nodes under node `j` of a level below `FIRST_INDEXED_LEVEL`.
+    #[inline]
+    fn base_range(&self, level: usize, j: usize) -> &[[f64; 2]] {
+        &self.base[j << level..(j + 1) << level]
     }
 
     /// [min, max] of node `j` at `level`, and the indices when that level stores them.
     #[inline]
     fn node(&self, level: usize, j: usize) -> ([f64; 2], Option<[u32; 2]>) {
-        match self.value_levels.get(level) {
-            Some(nodes) => (nodes[j], None),
-            None => {
-                let n = self.indexed_levels[level - self.value_levels.len()][j];
-                (n.value, Some(n.index))
-            }
+        if level < FIRST_INDEXED_LEVEL {
+            (fold(self.base_range(level, j)), None)
+        } else {
+            let n = self.indexed_levels[level - FIRST_INDEXED_LEVEL][j];
+            (n.value, Some(n.index))
         }
     }
 
-    /// The first sample under value-level node `(level, j)` equal to its extreme `value`
+    /// The first sample under unstored node `(level, j)` equal to its extreme `value`
     /// (`which`: 0 min, 1 max).
-    fn locate(&self, y: &[f64], mut level: usize, mut j: usize, which: usize, value: f64) -> usize {
-        while level > 0 {
-            level -= 1;
-            j = if self.value_levels[level][2 * j][which] == value {
-                2 * j
-            } else {
-                2 * j + 1
-            };
-        }
-        let start = j * BASE_BLOCK;
+    fn locate(&self, y: &[f64], level: usize, j: usize, which: usize, value: f64) -> usize {
+        let k = (j << level)
+            + self
+                .base_range(level, j)
+                .iter()
+                .position(|n| n[which] == value)
+                .expect("a node's extreme is in one of its blocks");
+        let start = k * BASE_BLOCK;
         start
             + y[start..start + BASE_BLOCK]
                 .iter()
                 .position(|&v| v == value)
-                .expect("a node's extreme is one of its samples")
+                .expect("a block's extreme is one of its samples")
     }
 
     /// Indices of the minimum and maximum of `y[start..end]`. Deterministic.
@@ -213,7 +232,7 @@ impl MinMaxPyramid {
         let mut lo: (f64, Result<usize, (usize, usize)>) = (y[start], Ok(start));
         let mut hi = lo;
         let (mut a, mut b) = (start, end);
-        if self.value_levels.is_empty() || self.value_levels[0].is_empty() {
+        if self.base.is_empty() {
             // No complete block (or no pyramid): scan everything.
             for (i, &v) in y.iter().enumerate().take(end).skip(start) {
                 if v < lo.0 {
@@ -467,6 +486,26 @@ mod tests {
             assert_eq!(gallop(&xs, t), xs.partition_point(|&x| x < t), "{t}");
         }
         assert_eq!(gallop(&[], 1.0), 0);
+    }
+
+    #[test]
+    fn the_two_thread_build_answers_like_brute_force() {
+        let n = PARALLEL_BUILD_SAMPLES + 12_345;
+        let y: Vec<f64> = (0..n)
+            .map(|i| ((i as f64) * 0.618).sin() * (1.0 + (i % 977) as f64))
+            .collect();
+        let p = MinMaxPyramid::build(&y);
+        let mut state = 12345u64;
+        for _ in 0..200 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let a = (state >> 33) as usize % n;
+            let len = 1 + (state >> 13) as usize % (n - a);
+            let (imin, imax) = p.range_extrema(&y, a, a + len);
+            let (lo, hi) = brute(&y, a, a + len);
+            assert_eq!((y[imin], y[imax]), (lo, hi), "[{a}, {})", a + len);
+        }
     }
 
     #[test]
