@@ -1,0 +1,154 @@
+//! Air ↔ vacuum wavelength conversion.
+//!
+//! Refractive index of standard air as n(σ) with σ = 1/λ_vac in µm⁻¹ (the formulas are
+//! defined on vacuum wavenumbers). Vacuum → air is one division, λ_air = λ_vac / n(λ_vac);
+//! air → vacuum solves λ_vac = λ_air · n(λ_vac) by fixed-point iteration to 1e-12
+//! relative, as specutils' `scheme='iteration'` does.
+//!
+//! - Morton (2000, ApJS 130, 403), the IAU standard (default):
+//!   n − 1 = 8.34254e-5 + 2.406147e-2/(130 − σ²) + 1.5998e-4/(38.9 − σ²)
+//! - Edlén (1966, Metrologia 2, 71):
+//!   n − 1 = 1e-8 · (8342.13 + 2406030/(130 − σ²) + 15997/(38.9 − σ²))
+//! - Ciddor (1996, Appl. Opt. 35, 1566), standard air with 450 ppm CO₂:
+//!   n − 1 = 0.05792105/(238.0185 − σ²) + 0.00167917/(57.362 − σ²)
+//!
+//! Below 200 nm air wavelengths are not defined (air absorbs): an error.
+
+use serde::{Deserialize, Serialize};
+
+/// Shortest wavelength, nm, at which air wavelengths are defined.
+pub const AIR_MIN_NM: f64 = 200.0;
+
+/// Relative tolerance of the air → vacuum iteration.
+const ITERATION_TOLERANCE: f64 = 1e-12;
+/// More iterations than ever needed (convergence is ~3e-4 per step).
+const MAX_ITERATIONS: usize = 50;
+
+/// Which refractive-index formula.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AirFormula {
+    #[default]
+    Morton2000,
+    Ciddor1996,
+    Edlen1966,
+}
+
+/// Target medium.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetMedium {
+    Air,
+    Vacuum,
+}
+
+/// Why a conversion failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum AirVacError {
+    #[error("air wavelengths are not defined below {AIR_MIN_NM} nm (got {0} nm)")]
+    BelowAirLimit(f64),
+    #[error("air to vacuum did not converge at {0} nm")]
+    NoConvergence(f64),
+}
+
+/// Refractive index of air at vacuum wavelength `lambda_vac_nm`.
+pub fn refractive_index(formula: AirFormula, lambda_vac_nm: f64) -> f64 {
+    let sigma_per_um = 1000.0 / lambda_vac_nm;
+    let s2 = sigma_per_um * sigma_per_um;
+    match formula {
+        AirFormula::Morton2000 => {
+            1.0 + 8.34254e-5 + 2.406147e-2 / (130.0 - s2) + 1.5998e-4 / (38.9 - s2)
+        }
+        AirFormula::Edlen1966 => {
+            1.0 + 1e-8 * (8342.13 + 2_406_030.0 / (130.0 - s2) + 15_997.0 / (38.9 - s2))
+        }
+        AirFormula::Ciddor1996 => {
+            1.0 + 0.057_921_05 / (238.0185 - s2) + 0.001_679_17 / (57.362 - s2)
+        }
+    }
+}
+
+/// Vacuum → air for one wavelength in nm.
+pub fn air_from_vacuum_nm(formula: AirFormula, lambda_vac_nm: f64) -> Result<f64, AirVacError> {
+    if lambda_vac_nm < AIR_MIN_NM {
+        return Err(AirVacError::BelowAirLimit(lambda_vac_nm));
+    }
+    Ok(lambda_vac_nm / refractive_index(formula, lambda_vac_nm))
+}
+
+/// Air → vacuum for one wavelength in nm, by iteration.
+pub fn vacuum_from_air_nm(formula: AirFormula, lambda_air_nm: f64) -> Result<f64, AirVacError> {
+    if lambda_air_nm < AIR_MIN_NM {
+        return Err(AirVacError::BelowAirLimit(lambda_air_nm));
+    }
+    let mut vac = lambda_air_nm;
+    for _ in 0..MAX_ITERATIONS {
+        let next = lambda_air_nm * refractive_index(formula, vac);
+        if (next - vac).abs() <= ITERATION_TOLERANCE * next {
+            return Ok(next);
+        }
+        vac = next;
+    }
+    Err(AirVacError::NoConvergence(lambda_air_nm))
+}
+
+/// Converts a whole axis (nm) to `to`.
+pub fn convert_axis_nm(
+    x_nm: &[f64],
+    to: TargetMedium,
+    formula: AirFormula,
+) -> Result<Vec<f64>, AirVacError> {
+    x_nm.iter()
+        .map(|&x| match to {
+            TargetMedium::Air => air_from_vacuum_nm(formula, x),
+            TargetMedium::Vacuum => vacuum_from_air_nm(formula, x),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h_alpha_known_answer() {
+        // 6562.801 Å air ↔ 6564.614 Å vacuum (Morton 2000), to the quoted precision.
+        let vac = vacuum_from_air_nm(AirFormula::Morton2000, 656.2801).unwrap();
+        assert!((vac * 10.0 - 6564.614).abs() < 5e-4, "{}", vac * 10.0);
+        let air = air_from_vacuum_nm(AirFormula::Morton2000, 656.4614).unwrap();
+        assert!((air * 10.0 - 6562.801).abs() < 5e-4, "{}", air * 10.0);
+    }
+
+    #[test]
+    fn round_trip_is_exact_to_1e_9_angstrom_over_200nm_to_10um() {
+        for formula in [
+            AirFormula::Morton2000,
+            AirFormula::Ciddor1996,
+            AirFormula::Edlen1966,
+        ] {
+            let mut x = 200.0;
+            while x <= 10_000.0 {
+                let vac = vacuum_from_air_nm(formula, x).unwrap();
+                let back = air_from_vacuum_nm(formula, vac).unwrap();
+                assert!(((back - x) * 10.0).abs() < 1e-9, "{formula:?} {x}: {back}");
+                x *= 1.01;
+            }
+        }
+    }
+
+    #[test]
+    fn below_200_nm_is_an_error() {
+        assert_eq!(
+            air_from_vacuum_nm(AirFormula::Morton2000, 199.0),
+            Err(AirVacError::BelowAirLimit(199.0))
+        );
+        assert!(
+            convert_axis_nm(
+                &[150.0, 300.0],
+                TargetMedium::Vacuum,
+                AirFormula::Morton2000
+            )
+            .is_err()
+        );
+    }
+}

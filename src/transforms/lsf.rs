@@ -1,0 +1,331 @@
+//! Line-spread-function convolution with a Gaussian kernel.
+//!
+//! The kernel is defined by a FWHM in nm (constant in λ) or by a resolving power R
+//! (FWHM = λ/R, constant in ln λ). On a grid uniform in the kernel's space (λ or ln λ, to
+//! 1e-6 of the step) the convolution runs on the samples directly and equals
+//! `scipy.ndimage.gaussian_filter1d(y, σ_px, mode='reflect', truncate=4.0)`. Other grids
+//! are interpolated linearly onto a uniform grid with as many samples, convolved, and
+//! interpolated back (documented as an approximation; σ follows the same path).
+//!
+//! With `convolve_down_only`, the kernel is √(target² − current²) (in FWHM, or in 1/R),
+//! and a target sharper than the data is an error.
+//!
+//! Short kernels are convolved directly; long ones by FFT (realfft), switching at
+//! [`FFT_MIN_TAPS`], the crossover measured by `benches/transforms.rs`.
+
+use realfft::RealFftPlanner;
+
+use crate::transforms::resample;
+use crate::transforms::savgol::convolve_valid;
+
+/// FWHM of a Gaussian in units of its standard deviation: 2√(2 ln 2).
+pub const FWHM_PER_SIGMA: f64 = 2.354_820_045_030_949_3;
+
+/// scipy's default truncation of the kernel, in standard deviations.
+pub const TRUNCATE_SIGMAS: f64 = 4.0;
+
+/// Kernels with at least this many taps are convolved by FFT.
+pub const FFT_MIN_TAPS: usize = 161;
+
+/// A Gaussian LSF width.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LsfWidth {
+    /// FWHM in nm, the same at every wavelength.
+    FwhmNm(f64),
+    /// Resolving power λ/Δλ(FWHM), the same at every wavelength.
+    ResolvingPower(f64),
+}
+
+/// Why a convolution cannot be done.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum LsfError {
+    #[error("FWHM must be a positive number of nm, got {0}")]
+    BadFwhm(f64),
+    #[error("resolving power must be positive and finite, got {0}")]
+    BadResolvingPower(f64),
+    #[error(
+        "the target LSF ({target}) is sharper than the data's ({current}); convolve_down_only forbids it"
+    )]
+    SharperThanData { target: String, current: String },
+    #[error(
+        "convolve_down_only needs the data's current LSF in the same form (FWHM or resolving power) as the target"
+    )]
+    CurrentUnknown,
+    #[error("need at least 2 samples")]
+    TooShort,
+}
+
+impl LsfWidth {
+    fn check(self) -> Result<(), LsfError> {
+        match self {
+            LsfWidth::FwhmNm(f) if !(f.is_finite() && f > 0.0) => Err(LsfError::BadFwhm(f)),
+            LsfWidth::ResolvingPower(r) if !(r.is_finite() && r > 0.0) => {
+                Err(LsfError::BadResolvingPower(r))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            LsfWidth::FwhmNm(f) => format!("FWHM {f} nm"),
+            LsfWidth::ResolvingPower(r) => format!("R = {r}"),
+        }
+    }
+}
+
+/// What a convolution did, for the step record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LsfApplied {
+    /// Kernel standard deviation in samples of the (possibly resampled) grid.
+    pub sigma_px: f64,
+    /// Kernel taps (2 × radius + 1).
+    pub taps: usize,
+    /// True when the grid was not uniform and went through interpolation.
+    pub resampled: bool,
+    /// True when the FFT path was used.
+    pub fft: bool,
+}
+
+/// Convolves (`x_nm`, `y`, `sigma`) with a Gaussian of `target` width (or of the
+/// quadrature difference to `current` when `down_only`).
+pub fn convolve_gaussian(
+    x_nm: &[f64],
+    y: &[f64],
+    sigma: Option<&[f64]>,
+    target: LsfWidth,
+    current: Option<LsfWidth>,
+    down_only: bool,
+) -> Result<(Vec<f64>, Option<Vec<f64>>, LsfApplied), LsfError> {
+    target.check()?;
+    if x_nm.len() < 2 {
+        return Err(LsfError::TooShort);
+    }
+    // Kernel FWHM in the kernel's own space: nm, or ln λ.
+    let (log_space, kernel_fwhm) = match (target, down_only.then_some(current).flatten()) {
+        (LsfWidth::FwhmNm(t), None) if !down_only => (false, t),
+        (LsfWidth::ResolvingPower(r), None) if !down_only => (true, 1.0 / r),
+        (LsfWidth::FwhmNm(t), Some(LsfWidth::FwhmNm(c))) => {
+            current.expect("matched").check()?;
+            if t <= c {
+                return Err(LsfError::SharperThanData {
+                    target: target.describe(),
+                    current: current.expect("matched").describe(),
+                });
+            }
+            (false, (t * t - c * c).sqrt())
+        }
+        (LsfWidth::ResolvingPower(t), Some(LsfWidth::ResolvingPower(c))) => {
+            current.expect("matched").check()?;
+            if t >= c {
+                return Err(LsfError::SharperThanData {
+                    target: target.describe(),
+                    current: current.expect("matched").describe(),
+                });
+            }
+            (true, (1.0 / (t * t) - 1.0 / (c * c)).sqrt())
+        }
+        _ => return Err(LsfError::CurrentUnknown),
+    };
+    let space: Vec<f64> = if log_space {
+        x_nm.iter().map(|v| v.ln()).collect()
+    } else {
+        x_nm.to_vec()
+    };
+    let n = space.len();
+    let step = (space[n - 1] - space[0]) / (n - 1) as f64;
+    let uniform = space
+        .windows(2)
+        .all(|w| ((w[1] - w[0]) - step).abs() <= 1e-6 * step);
+    let sigma_px = kernel_fwhm / FWHM_PER_SIGMA / step;
+    let weights = gaussian_weights(sigma_px);
+    let fft = weights.len() >= FFT_MIN_TAPS;
+    let run = |v: &[f64], w: &[f64]| {
+        if fft {
+            convolve_reflect_fft(v, w)
+        } else {
+            convolve_reflect_direct(v, w)
+        }
+    };
+    let squared: Vec<f64> = weights.iter().map(|w| w * w).collect();
+    let applied = LsfApplied {
+        sigma_px,
+        taps: weights.len(),
+        resampled: !uniform,
+        fft,
+    };
+    if uniform {
+        let out = run(y, &weights);
+        let out_sigma = sigma.map(|s| {
+            let var: Vec<f64> = s.iter().map(|v| v * v).collect();
+            run(&var, &squared)
+                .into_iter()
+                .map(|v| v.max(0.0).sqrt())
+                .collect()
+        });
+        return Ok((out, out_sigma, applied));
+    }
+    // Non-uniform: to a uniform grid in the kernel's space and back.
+    let uniform_grid: Vec<f64> = (0..n).map(|i| space[0] + step * i as f64).collect();
+    let mut uniform_grid = uniform_grid;
+    uniform_grid[n - 1] = space[n - 1];
+    let (yu, su) = resample::linear(&space, y, sigma, &uniform_grid).expect("grid spans the data");
+    let conv = run(&yu, &weights);
+    let (back, _) = resample::linear(&uniform_grid, &conv, None, &space).expect("same span");
+    let back_sigma = su.map(|s| {
+        let var: Vec<f64> = s.iter().map(|v| v * v).collect();
+        let cv: Vec<f64> = run(&var, &squared)
+            .into_iter()
+            .map(|v| v.max(0.0).sqrt())
+            .collect();
+        resample::linear(&uniform_grid, &cv, None, &space)
+            .expect("same span")
+            .0
+    });
+    Ok((back, back_sigma, applied))
+}
+
+/// Normalized Gaussian weights with scipy's radius int(4σ + 0.5).
+pub fn gaussian_weights(sigma_px: f64) -> Vec<f64> {
+    let radius = (TRUNCATE_SIGMAS * sigma_px + 0.5) as usize;
+    let mut w: Vec<f64> = (0..=2 * radius)
+        .map(|i| {
+            let x = i as f64 - radius as f64;
+            (-0.5 * x * x / (sigma_px * sigma_px)).exp()
+        })
+        .collect();
+    let sum: f64 = w.iter().sum();
+    for v in &mut w {
+        *v /= sum;
+    }
+    w
+}
+
+/// Index into a signal of length n under scipy's 'reflect' extension (d c b a | a b c d).
+fn reflect_index(i: isize, n: usize) -> usize {
+    let period = 2 * n as isize;
+    let m = i.rem_euclid(period);
+    if m < n as isize {
+        m as usize
+    } else {
+        (period - 1 - m) as usize
+    }
+}
+
+fn padded(v: &[f64], radius: usize) -> Vec<f64> {
+    let n = v.len();
+    (-(radius as isize)..(n + radius) as isize)
+        .map(|i| v[reflect_index(i, n)])
+        .collect()
+}
+
+/// Direct convolution with reflect edges (symmetric kernel, odd length).
+pub fn convolve_reflect_direct(v: &[f64], w: &[f64]) -> Vec<f64> {
+    let radius = w.len() / 2;
+    let p = padded(v, radius);
+    let mut out = vec![0.0; v.len()];
+    convolve_valid(&p, w, &mut out);
+    out
+}
+
+/// FFT convolution with reflect edges (symmetric kernel, odd length).
+pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
+    let radius = w.len() / 2;
+    let p = padded(v, radius);
+    let size = (p.len() + w.len() - 1).next_power_of_two();
+    let mut planner = RealFftPlanner::<f64>::new();
+    let forward = planner.plan_fft_forward(size);
+    let inverse = planner.plan_fft_inverse(size);
+    let mut a = vec![0.0; size];
+    a[..p.len()].copy_from_slice(&p);
+    let mut b = vec![0.0; size];
+    b[..w.len()].copy_from_slice(w);
+    let mut fa = forward.make_output_vec();
+    let mut fb = forward.make_output_vec();
+    forward
+        .process(&mut a, &mut fa)
+        .expect("sizes match the plan");
+    forward
+        .process(&mut b, &mut fb)
+        .expect("sizes match the plan");
+    for (x, y) in fa.iter_mut().zip(&fb) {
+        *x *= *y;
+    }
+    let mut out = inverse.make_output_vec();
+    inverse
+        .process(&mut fa, &mut out)
+        .expect("sizes match the plan");
+    let scale = 1.0 / size as f64;
+    // Full convolution index k + 2·radius is the centred output for sample k.
+    (0..v.len()).map(|k| out[k + 2 * radius] * scale).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_and_fft_agree() {
+        let v: Vec<f64> = (0..500)
+            .map(|i| ((i as f64) * 0.1).sin() + if i == 250 { 5.0 } else { 0.0 })
+            .collect();
+        let w = gaussian_weights(20.0);
+        let a = convolve_reflect_direct(&v, &w);
+        let b = convolve_reflect_fft(&v, &w);
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-12, "{x} {y}");
+        }
+    }
+
+    #[test]
+    fn flux_is_kept_and_a_constant_stays_constant() {
+        let x: Vec<f64> = (0..200).map(|i| 500.0 + 0.1 * i as f64).collect();
+        let y = vec![3.0; 200];
+        let (out, _, applied) =
+            convolve_gaussian(&x, &y, None, LsfWidth::FwhmNm(0.5), None, false).unwrap();
+        assert!(!applied.resampled);
+        assert!(out.iter().all(|v| (v - 3.0).abs() < 1e-12));
+    }
+
+    #[test]
+    fn bad_widths_and_down_only() {
+        let x = [500.0, 501.0, 502.0];
+        let y = [1.0, 2.0, 3.0];
+        assert_eq!(
+            convolve_gaussian(&x, &y, None, LsfWidth::FwhmNm(-1.0), None, false).unwrap_err(),
+            LsfError::BadFwhm(-1.0)
+        );
+        assert_eq!(
+            convolve_gaussian(&x, &y, None, LsfWidth::ResolvingPower(0.0), None, false)
+                .unwrap_err(),
+            LsfError::BadResolvingPower(0.0)
+        );
+        assert!(matches!(
+            convolve_gaussian(
+                &x,
+                &y,
+                None,
+                LsfWidth::ResolvingPower(5000.0),
+                Some(LsfWidth::ResolvingPower(2000.0)),
+                true
+            ),
+            Err(LsfError::SharperThanData { .. })
+        ));
+        assert_eq!(
+            convolve_gaussian(&x, &y, None, LsfWidth::ResolvingPower(500.0), None, true)
+                .unwrap_err(),
+            LsfError::CurrentUnknown
+        );
+        assert!(
+            convolve_gaussian(
+                &x,
+                &y,
+                None,
+                LsfWidth::ResolvingPower(500.0),
+                Some(LsfWidth::ResolvingPower(2000.0)),
+                true
+            )
+            .is_ok()
+        );
+    }
+}
