@@ -73,7 +73,8 @@ fn feed_f64s(hasher: &mut Sha256, values: &[f64]) {
 
 /// The Dataset ID of a spectrum: sha256 over the fields, in this order, each
 /// length-prefixed: tag, x_nm, y, σ (zero-length when absent), y unit (UTF-8),
-/// instrument (UTF-8). Name, medium and metadata are deliberately not part of it: the
+/// instrument (UTF-8), and, only when some sample is masked, `"mask"` and one byte (0/1)
+/// per sample. Name, medium and metadata are deliberately not part of it: the
 /// same numbers from a renamed file are the same dataset.
 pub fn dataset_id(spectrum: &Spectrum) -> DatasetId {
     let mut hasher = Sha256::new();
@@ -83,6 +84,12 @@ pub fn dataset_id(spectrum: &Spectrum) -> DatasetId {
     feed_f64s(&mut hasher, spectrum.sigma().unwrap_or(&[]));
     feed_bytes(&mut hasher, spectrum.y_unit.as_bytes());
     feed_bytes(&mut hasher, spectrum.instrument.as_bytes());
+    if let Some(mask) = spectrum.mask() {
+        // Optional trailing field: absent for unmasked spectra, so their IDs are unchanged.
+        feed_bytes(&mut hasher, b"mask");
+        let flags: Vec<u8> = mask.iter().map(|&m| u8::from(m)).collect();
+        feed_bytes(&mut hasher, &flags);
+    }
     DatasetId(hex(&hasher.finalize()))
 }
 

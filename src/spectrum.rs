@@ -49,6 +49,9 @@ pub struct Spectrum {
     pub medium: Medium,
     /// Source metadata in the order the source gave it (never a `HashMap`: order is kept).
     pub metadata: Vec<(String, String)>,
+    /// Per-sample mask (true = masked: excluded from normalization, areas and later
+    /// computations, shaded on the plot). `None` when nothing is masked.
+    mask: Option<Vec<bool>>,
 }
 
 /// Why a set of arrays is not a valid canonical spectrum.
@@ -124,7 +127,43 @@ impl Spectrum {
             instrument: String::new(),
             medium: Medium::Unknown,
             metadata: Vec::new(),
+            mask: None,
         })
+    }
+
+    /// A spectrum derived from this one: new arrays, the same name, units, instrument,
+    /// medium and metadata, no mask (callers set one with [`Spectrum::set_mask`]).
+    pub fn derived(
+        &self,
+        x_nm: Vec<f64>,
+        y: Vec<f64>,
+        sigma: Option<Vec<f64>>,
+    ) -> Result<Self, SpectrumError> {
+        let mut s = Spectrum::new(self.name.clone(), x_nm, y, sigma)?;
+        s.y_unit = self.y_unit.clone();
+        s.instrument = self.instrument.clone();
+        s.medium = self.medium;
+        s.metadata = self.metadata.clone();
+        Ok(s)
+    }
+
+    /// The per-sample mask, when anything is masked.
+    pub fn mask(&self) -> Option<&[bool]> {
+        self.mask.as_deref()
+    }
+
+    /// Whether sample `i` is masked.
+    pub fn is_masked(&self, i: usize) -> bool {
+        self.mask.as_ref().is_some_and(|m| m[i])
+    }
+
+    /// Sets the mask; an all-false mask is stored as `None`. Panics on a length mismatch
+    /// (a programming error, not a data error).
+    pub fn set_mask(&mut self, mask: Option<Vec<bool>>) {
+        if let Some(m) = &mask {
+            assert_eq!(m.len(), self.len(), "mask length");
+        }
+        self.mask = mask.filter(|m| m.iter().any(|&b| b));
     }
 
     /// Canonical wavelengths in nm, strictly increasing.

@@ -6,8 +6,12 @@
 pub mod airvac;
 pub mod lsf;
 pub mod normalize;
+pub mod registry;
 pub mod resample;
 pub mod savgol;
+pub mod velocity;
 
-pub use normalize::{Normalization, NormalizeError, normalization_divisor};
+pub use normalize::{
+    Normalization, NormalizeError, normalization_divisor, normalization_divisor_masked,
+};
 pub use savgol::{SavGol, SavGolError};

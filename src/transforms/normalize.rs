@@ -40,6 +40,8 @@ impl Normalization {
 pub enum NormalizeError {
     #[error("cannot normalize: every value is zero")]
     AllZero,
+    #[error("cannot normalize: every sample is masked")]
+    AllMasked,
 }
 
 /// The positive divisor for `mode` (1 for `None`).
@@ -55,6 +57,39 @@ pub fn normalization_divisor(
             .windows(2)
             .zip(y.windows(2))
             .map(|(x, y)| 0.5 * (x[1] - x[0]) * (y[0].abs() + y[1].abs()))
+            .sum(),
+    };
+    if d > 0.0 && d.is_finite() {
+        Ok(d)
+    } else {
+        Err(NormalizeError::AllZero)
+    }
+}
+
+/// The divisor computed over unmasked samples only (`mask[i]` true = excluded); for
+/// `area`, a trapezoid counts only when both its ends are unmasked.
+pub fn normalization_divisor_masked(
+    x_nm: &[f64],
+    y: &[f64],
+    mode: Normalization,
+    mask: Option<&[bool]>,
+) -> Result<f64, NormalizeError> {
+    let Some(mask) = mask else {
+        return normalization_divisor(x_nm, y, mode);
+    };
+    if mask.iter().all(|&m| m) {
+        return Err(NormalizeError::AllMasked);
+    }
+    let d = match mode {
+        Normalization::None => return Ok(1.0),
+        Normalization::Max => y
+            .iter()
+            .zip(mask)
+            .filter(|(_, m)| !**m)
+            .fold(0.0f64, |acc, (v, _)| acc.max(v.abs())),
+        Normalization::Area => (1..x_nm.len())
+            .filter(|&i| !mask[i - 1] && !mask[i])
+            .map(|i| 0.5 * (x_nm[i] - x_nm[i - 1]) * (y[i - 1].abs() + y[i].abs()))
             .sum(),
     };
     if d > 0.0 && d.is_finite() {
