@@ -49,6 +49,14 @@ impl ReadOptions {
     }
 }
 
+fn parse_medium(text: &str) -> Result<crate::spectrum::Medium, String> {
+    match text {
+        "air" => Ok(crate::spectrum::Medium::Air),
+        "vacuum" => Ok(crate::spectrum::Medium::Vacuum),
+        _ => Err(format!("unknown medium '{text}' (use air or vacuum)")),
+    }
+}
+
 fn parse_unit(text: &str) -> Result<XUnit, String> {
     XUnit::parse_name(text).ok_or_else(|| {
         format!("unknown unit '{text}' (use nm, angstrom, micrometer or wavenumber)")
@@ -68,6 +76,27 @@ pub enum Verb {
     Inspect {
         file: PathBuf,
         /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        read: ReadOptions,
+    },
+    /// Apply an ordered list of transform steps and write x_nm, y, σ as CSV.
+    Apply {
+        file: PathBuf,
+        /// JSON array of steps: [{"kind": …, "params": {…}}, …] (docs/user/transforms.md).
+        #[arg(long)]
+        steps: PathBuf,
+        /// Output CSV file (written atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// Medium of the input when the file does not say.
+        #[arg(long, value_parser = parse_medium)]
+        medium: Option<crate::spectrum::Medium>,
+        /// Further inputs a step may name (math_op's B, resample's match grid).
+        #[arg(long = "with", value_name = "FILE")]
+        with: Vec<PathBuf>,
+        /// Print the step records as JSON on stdout.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -133,6 +162,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
             crate::gui::run(files, read.csv_options()).map_err(Failure::bad_input)
         }
         Some(Verb::Inspect { file, json, read }) => inspect(&file, json, &read.csv_options()),
+        Some(Verb::Apply {
+            file,
+            steps,
+            out,
+            medium,
+            with,
+            json,
+            read,
+        }) => apply(
+            &file,
+            &steps,
+            &out,
+            medium,
+            &with,
+            json,
+            &read.csv_options(),
+        ),
         Some(Verb::Convert {
             file,
             out,
@@ -240,6 +286,76 @@ fn convert(file: &Path, out: &Path, unit: XUnit, options: &CsvOptions) -> Result
         .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))
 }
 
+fn apply(
+    file: &Path,
+    steps_path: &Path,
+    out: &Path,
+    medium: Option<crate::spectrum::Medium>,
+    with: &[PathBuf],
+    json: bool,
+    options: &CsvOptions,
+) -> Result<(), Failure> {
+    use crate::transforms::registry;
+    let text = std::fs::read_to_string(steps_path)
+        .map_err(|e| Failure::bad_input(format!("{}: cannot read: {e}", steps_path.display())))?;
+    let steps = registry::parse_steps(&text)
+        .map_err(|e| Failure::bad_input(format!("{}: {e}", steps_path.display())))?;
+    let mut session = Session::default();
+    let ids = session
+        .open_path(file, options)
+        .map_err(Failure::bad_input)?;
+    if ids.len() != 1 {
+        return Err(Failure::bad_input(format!(
+            "{}: holds {} spectra; apply takes one",
+            file.display(),
+            ids.len()
+        )));
+    }
+    let mut input = (*session.dataset(&ids[0]).expect("just added").spectrum).clone();
+    if let Some(m) = medium {
+        if input.medium != crate::spectrum::Medium::Unknown && input.medium != m {
+            return Err(Failure::bad_input(format!(
+                "{}: the file says the medium is {}, not {}",
+                file.display(),
+                input.medium.as_str(),
+                m.as_str()
+            )));
+        }
+        input.medium = m;
+    }
+    let mut pool = Vec::new();
+    for w in with {
+        let more = session.open_path(w, options).map_err(Failure::bad_input)?;
+        pool.extend(
+            more.iter()
+                .filter_map(|id| session.dataset(id))
+                .map(|d| (*d.spectrum).clone()),
+        );
+    }
+    let (result, records) = registry::apply_steps(&steps, &input, &pool).map_err(|(k, e)| {
+        Failure::bad_input(format!(
+            "{}: step {} ({}): {e}",
+            steps_path.display(),
+            k + 1,
+            steps[k].kind()
+        ))
+    })?;
+    if out.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "{}: is a directory",
+            out.display()
+        )));
+    }
+    let id = result.dataset_id();
+    crate::atomic::write_atomic(out, |w| write_csv(w, &result, &id, XUnit::Nanometer))
+        .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))?;
+    if json {
+        let text = serde_json::to_string_pretty(&records).expect("records serialize");
+        println!("{text}");
+    }
+    Ok(())
+}
+
 /// Writes a spectrum as CSV in `unit`, rows in increasing order of that unit. Numbers use
 /// the shortest text that reads back to the same f64.
 pub fn write_csv(
@@ -260,9 +376,13 @@ pub fn write_csv(
         format!("y ({})", spectrum.y_unit)
     };
     let sigma = spectrum.sigma();
+    let mask = spectrum.mask();
     write!(w, "{},{}", unit.csv_header(), y_header)?;
     if sigma.is_some() {
         write!(w, ",sigma")?;
+    }
+    if mask.is_some() {
+        write!(w, ",masked")?;
     }
     writeln!(w)?;
     let n = spectrum.len();
@@ -270,10 +390,14 @@ pub fn write_csv(
     let y = spectrum.y();
     for k in 0..n {
         let i = if unit.is_reversed() { n - 1 - k } else { k };
-        match sigma {
-            Some(s) => writeln!(w, "{},{},{}", unit.from_nm(x[i]), y[i], s[i])?,
-            None => writeln!(w, "{},{}", unit.from_nm(x[i]), y[i])?,
+        write!(w, "{},{}", unit.from_nm(x[i]), y[i])?;
+        if let Some(s) = sigma {
+            write!(w, ",{}", s[i])?;
         }
+        if let Some(m) = mask {
+            write!(w, ",{}", u8::from(m[i]))?;
+        }
+        writeln!(w)?;
     }
     Ok(())
 }
