@@ -87,6 +87,9 @@ pub struct LsfApplied {
     pub fft: bool,
 }
 
+/// Convolved y, convolved σ (when given) and what was done.
+pub type Convolved = (Vec<f64>, Option<Vec<f64>>, LsfApplied);
+
 /// Convolves (`x_nm`, `y`, `sigma`) with a Gaussian of `target` width (or of the
 /// quadrature difference to `current` when `down_only`).
 pub fn convolve_gaussian(
@@ -96,7 +99,7 @@ pub fn convolve_gaussian(
     target: LsfWidth,
     current: Option<LsfWidth>,
     down_only: bool,
-) -> Result<(Vec<f64>, Option<Vec<f64>>, LsfApplied), LsfError> {
+) -> Result<Convolved, LsfError> {
     target.check()?;
     if x_nm.len() < 2 {
         return Err(LsfError::TooShort);

@@ -403,8 +403,7 @@ pub fn apply_step(
                     find(dataset_id)?.x_nm().to_vec()
                 }
             };
-            let s = resample_spectrum(input, &grid, p.method, &mut notes)?;
-            s
+            resample_spectrum(input, &grid, p.method, &mut notes)?
         }
         Step::Normalize(p) => {
             let d = normalization_divisor_masked(input.x_nm(), input.y(), p.mode, input.mask())?;
