@@ -1,0 +1,125 @@
+//! Shared benchmark plumbing: median timing, the one-pass memory floor, and the table
+//! printed and written to `target/bench/<name>.json`.
+
+#![allow(dead_code)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Row {
+    pub name: String,
+    pub median_ms: f64,
+    pub floor_name: String,
+    pub floor_ms: f64,
+    pub ratio_to_floor: f64,
+    pub target: String,
+}
+
+/// Median wall time of `f` over `runs` runs (after one warm-up), in ms.
+pub fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+/// One memory pass: read every value once. Eight independent accumulators, so that the
+/// floor is bound by memory bandwidth, not by the latency of one serial add chain.
+pub fn pass_f64(values: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = values.chunks_exact(8);
+    let tail: f64 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for l in 0..8 {
+            acc[l] += c[l];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// The floor for `values`: median time of one pass.
+pub fn floor_ms(values: &[f64]) -> f64 {
+    median_ms(9, || {
+        black_box(pass_f64(black_box(values)));
+    })
+}
+
+/// Collects rows, prints each as it comes, writes the JSON table at the end.
+pub struct Table {
+    name: &'static str,
+    rows: Vec<Row>,
+}
+
+impl Table {
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, name: &str, t: f64, floor_name: &str, floor: f64, target: &str) {
+        let row = Row {
+            name: name.into(),
+            median_ms: t,
+            floor_name: floor_name.into(),
+            floor_ms: floor,
+            ratio_to_floor: t / floor,
+            target: target.into(),
+        };
+        println!(
+            "{:<52} {:>10.3} ms   floor {:<30} {:>8.3} ms   ratio {:>7.2}   target {}",
+            row.name, row.median_ms, row.floor_name, row.floor_ms, row.ratio_to_floor, row.target
+        );
+        self.rows.push(row);
+    }
+
+    pub fn write(&self) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+        std::fs::create_dir_all(&dir).expect("target/bench");
+        let path = dir.join(format!("{}.json", self.name));
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&self.rows).expect("rows serialize"),
+        )
+        .expect("write table");
+        println!("table written to {}", path.display());
+    }
+}
+
+/// Section filter from the command line: `cargo bench --bench X -- lod csv`.
+pub fn wanted(section: &str) -> bool {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filter.is_empty() || filter.iter().any(|f| section.contains(f.as_str()))
+}
+
+/// A deterministic noisy spectrum-like signal with narrow lines over 300–2500 nm.
+pub fn signal(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let x: Vec<f64> = (0..n)
+        .map(|i| 300.0 + i as f64 * (2200.0 / n as f64))
+        .collect();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let y = (0..n)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let noise = (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            let line = if i % 100_003 == 0 { 20.0 } else { 0.0 };
+            1.0 + 0.1 * (i as f64 * 1e-5).sin() + 0.05 * noise + line
+        })
+        .collect();
+    (x, y)
+}
