@@ -300,6 +300,7 @@ fn apply(
         .map_err(|e| Failure::bad_input(format!("{}: cannot read: {e}", steps_path.display())))?;
     let steps = registry::parse_steps(&text)
         .map_err(|e| Failure::bad_input(format!("{}: {e}", steps_path.display())))?;
+    // The same session and commands as the GUI: open, declare, derive step by step.
     let mut session = Session::default();
     let ids = session
         .open_path(file, options)
@@ -311,35 +312,41 @@ fn apply(
             ids.len()
         )));
     }
-    let mut input = (*session.dataset(&ids[0]).expect("just added").spectrum).clone();
-    if let Some(m) = medium {
-        if input.medium != crate::spectrum::Medium::Unknown && input.medium != m {
-            return Err(Failure::bad_input(format!(
-                "{}: the file says the medium is {}, not {}",
-                file.display(),
-                input.medium.as_str(),
-                m.as_str()
-            )));
-        }
-        input.medium = m;
+    if let Some(medium) = medium {
+        session
+            .apply(crate::session::Command::DeclareMedium {
+                id: ids[0].clone(),
+                medium,
+            })
+            .map_err(|e| Failure::bad_input(format!("{}: {e}", file.display())))?;
     }
-    let mut pool = Vec::new();
+    let mut others = Vec::new();
     for w in with {
-        let more = session.open_path(w, options).map_err(Failure::bad_input)?;
-        pool.extend(
-            more.iter()
-                .filter_map(|id| session.dataset(id))
-                .map(|d| (*d.spectrum).clone()),
-        );
+        others.extend(session.open_path(w, options).map_err(Failure::bad_input)?);
     }
-    let (result, records) = registry::apply_steps(&steps, &input, &pool).map_err(|(k, e)| {
-        Failure::bad_input(format!(
-            "{}: step {} ({}): {e}",
-            steps_path.display(),
-            k + 1,
-            steps[k].kind()
-        ))
-    })?;
+    let mut current = ids[0].clone();
+    for (k, step) in steps.iter().enumerate() {
+        // math_op without explicit inputs: A is the chain's current result, B the first
+        // --with input.
+        let step = match step {
+            registry::Step::MathOp(p) if p.inputs.is_empty() && !others.is_empty() => {
+                let mut p = p.clone();
+                p.inputs = vec![current.clone(), others[0].clone()];
+                registry::Step::MathOp(p)
+            }
+            s => s.clone(),
+        };
+        current = session.apply_step(&current, &step, false).map_err(|e| {
+            Failure::bad_input(format!(
+                "{}: step {} ({}): {e}",
+                steps_path.display(),
+                k + 1,
+                step.kind()
+            ))
+        })?;
+    }
+    let result = (*session.dataset(&current).expect("just derived").spectrum).clone();
+    let records = session.records().to_vec();
     if out.is_dir() {
         return Err(Failure::bad_input(format!(
             "{}: is a directory",

@@ -26,6 +26,8 @@ pub struct DisplayTrace {
     divisor_area: Option<f64>,
     /// Why smoothing could not be applied, when it could not.
     pub warning: Option<String>,
+    /// Contiguous masked runs of the spectrum, as (first, last) wavelength in nm.
+    pub mask_runs_nm: Vec<(f64, f64)>,
 }
 
 impl DisplayTrace {
@@ -52,7 +54,9 @@ impl DisplayTrace {
         let y_range = (y[imin], y[imax]);
         let divisor_max = normalization_divisor(spectrum.x_nm(), y, Normalization::Max).ok();
         let divisor_area = normalization_divisor(spectrum.x_nm(), y, Normalization::Area).ok();
+        let mask_runs_nm = mask_runs(spectrum.x_nm(), spectrum.mask());
         Self {
+            mask_runs_nm,
             smoothing,
             smoothed,
             pyramid,
@@ -135,6 +139,27 @@ impl DisplayTrace {
     }
 }
 
+/// Contiguous runs of masked samples as (first x, last x).
+fn mask_runs(x_nm: &[f64], mask: Option<&[bool]>) -> Vec<(f64, f64)> {
+    let Some(mask) = mask else { return Vec::new() };
+    let mut runs = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, &m) in mask.iter().enumerate() {
+        match (m, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                runs.push((x_nm[s], x_nm[i - 1]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        runs.push((x_nm[s], x_nm[x_nm.len() - 1]));
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +185,16 @@ mod tests {
         let pts = t.lod_points(Normalization::Max, &req);
         assert!(pts.contains(&[5500.0, 1.0, 0.1]));
         assert_eq!(t.y_range(Normalization::Max), (0.2, 1.0));
+    }
+
+    #[test]
+    fn masked_runs() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(
+            mask_runs(&x, Some(&[true, true, false, true, true])),
+            vec![(1.0, 2.0), (4.0, 5.0)]
+        );
+        assert!(mask_runs(&x, None).is_empty());
     }
 
     #[test]

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::DatasetId;
 use crate::ingest::{self, CsvOptions, IngestError};
 use crate::lod::MIN_BUDGET_POINTS;
-use crate::spectrum::Spectrum;
+use crate::spectrum::{Medium, Spectrum};
 use crate::transforms::Normalization;
+use crate::transforms::registry::{self, Step, StepRecord, TransformError};
 use crate::units::XUnit;
 use crate::view::{ActiveTrace, Canvas, PaletteKey, PlotBounds, Smoothing, Theme, ViewState};
 
@@ -23,6 +24,8 @@ pub enum SourceRef {
     Bundled(String),
     /// A file on this machine.
     File(PathBuf),
+    /// Made in this session by the transform with this Transform ID.
+    Derived(String),
 }
 
 impl SourceRef {
@@ -31,6 +34,7 @@ impl SourceRef {
         match self {
             SourceRef::Bundled(name) => name.clone(),
             SourceRef::File(path) => ingest::display_name(path),
+            SourceRef::Derived(id) => format!("derived ({})", &id[..12.min(id.len())]),
         }
     }
 }
@@ -100,6 +104,19 @@ pub enum Command {
         id: DatasetId,
         visible: bool,
     },
+    /// Adds a dataset derived by transform steps (computed beforehand, see
+    /// [`derive`]) with their records; with `replace`, the derived trace takes that
+    /// trace's place on the canvas (the parent stays in the Library).
+    AddDerived {
+        dataset: Dataset,
+        records: Vec<StepRecord>,
+        replace: Option<DatasetId>,
+    },
+    /// Declares the medium of a dataset whose source did not say (not part of its ID).
+    DeclareMedium {
+        id: DatasetId,
+        medium: Medium,
+    },
     /// Removes a dataset from the canvas and the Library.
     RemoveDataset(DatasetId),
     /// Pan/zoom result (navigation: not undoable, not in history).
@@ -127,6 +144,10 @@ pub enum CommandError {
     NothingToUndo,
     #[error("nothing to redo")]
     NothingToRedo,
+    #[error("{0}")]
+    Transform(#[from] TransformError),
+    #[error("{name} is already known to be in {known}")]
+    MediumKnown { name: String, known: &'static str },
 }
 
 /// One line of the session's history.
@@ -142,6 +163,34 @@ pub struct HistoryEntry {
 struct Snapshot {
     datasets: Vec<Dataset>,
     view: ViewState,
+    records: Vec<StepRecord>,
+}
+
+/// Runs one step on a dataset of `datasets` (pure; safe to call off the UI thread): the
+/// derived dataset and its records, ready for [`Command::AddDerived`].
+pub fn derive(
+    datasets: &[Dataset],
+    input: &DatasetId,
+    step: &Step,
+) -> Result<(Dataset, Vec<StepRecord>), CommandError> {
+    let parent = datasets
+        .iter()
+        .find(|d| &d.id == input)
+        .ok_or_else(|| CommandError::UnknownDataset(input.to_string()))?;
+    // Other datasets a step may name; the parent itself first for math_op's default B
+    // would be wrong, so it is left out.
+    let pool: Vec<Spectrum> = datasets
+        .iter()
+        .filter(|d| &d.id != input)
+        .map(|d| (*d.spectrum).clone())
+        .collect();
+    let applied = registry::apply_step(step, &parent.spectrum, &pool)?;
+    let mut spectrum = applied.spectrum;
+    spectrum.name = format!("{} · {}", parent.spectrum.name, step.kind());
+    let last = applied.records.last().expect("a step records itself");
+    let source = SourceRef::Derived(last.id.clone());
+    let dataset = Dataset::new(spectrum, "derived", source, Vec::new());
+    Ok((dataset, applied.records))
 }
 
 /// How many undo steps are kept.
@@ -152,6 +201,8 @@ const UNDO_DEPTH: usize = 200;
 pub struct Session {
     datasets: Vec<Dataset>,
     view: ViewState,
+    /// Every applied transform step, in order (the provenance of derived datasets).
+    records: Vec<StepRecord>,
     undo: Vec<Snapshot>,
     redo: Vec<Snapshot>,
     history: Vec<HistoryEntry>,
@@ -182,6 +233,29 @@ impl Session {
     /// The current view state.
     pub fn view(&self) -> &ViewState {
         &self.view
+    }
+
+    /// Applied transform steps, oldest first.
+    pub fn records(&self) -> &[StepRecord] {
+        &self.records
+    }
+
+    /// Runs a step on a dataset and adds the result (CLI and tests; the GUI runs
+    /// [`derive`] in the background for large data, then applies [`Command::AddDerived`]).
+    pub fn apply_step(
+        &mut self,
+        input: &DatasetId,
+        step: &Step,
+        in_place: bool,
+    ) -> Result<DatasetId, CommandError> {
+        let (dataset, records) = derive(&self.datasets, input, step)?;
+        let id = dataset.id.clone();
+        self.apply(Command::AddDerived {
+            dataset,
+            records,
+            replace: in_place.then(|| input.clone()),
+        })?;
+        Ok(id)
     }
 
     /// Applied commands, oldest first.
@@ -248,7 +322,12 @@ impl Session {
         };
         let before = self.snapshot();
         self.mutate(command);
-        if before.view != self.view || before.datasets.len() != self.datasets.len() {
+        let media = |ds: &[Dataset]| ds.iter().map(|d| d.spectrum.medium).collect::<Vec<_>>();
+        if before.view != self.view
+            || before.datasets.len() != self.datasets.len()
+            || before.records.len() != self.records.len()
+            || media(&before.datasets) != media(&self.datasets)
+        {
             self.undo.push(before);
             if self.undo.len() > UNDO_DEPTH {
                 self.undo.remove(0);
@@ -313,6 +392,35 @@ impl Session {
                     .ok_or_else(|| CommandError::UnknownDataset(id.to_string()))?;
                 format!("removed {}", d.spectrum.name)
             }
+            Command::DeclareMedium { id, medium } => {
+                let d = self
+                    .dataset(id)
+                    .ok_or_else(|| CommandError::UnknownDataset(id.to_string()))?;
+                if d.spectrum.medium != Medium::Unknown && d.spectrum.medium != *medium {
+                    return Err(CommandError::MediumKnown {
+                        name: d.spectrum.name.clone(),
+                        known: d.spectrum.medium.as_str(),
+                    });
+                }
+                format!("{} declared in {}", d.spectrum.name, medium.as_str())
+            }
+            Command::AddDerived {
+                dataset,
+                records,
+                replace,
+            } => {
+                if let Some(r) = replace {
+                    self.dataset(r)
+                        .ok_or_else(|| CommandError::UnknownDataset(r.to_string()))?;
+                }
+                let steps: Vec<&str> = records.iter().map(|r| r.kind.as_str()).collect();
+                format!(
+                    "{} → {} ({})",
+                    steps.join(", "),
+                    dataset.spectrum.name,
+                    dataset.id.short()
+                )
+            }
             Command::SetBounds(_) | Command::SetCanvas(_) | Command::Undo | Command::Redo => {
                 unreachable!("handled in apply")
             }
@@ -361,6 +469,34 @@ impl Session {
                 v.active_traces.retain(|t| t.dataset_id != id);
                 self.datasets.retain(|d| d.id != id);
             }
+            Command::DeclareMedium { id, medium } => {
+                if let Some(d) = self.datasets.iter_mut().find(|d| d.id == id) {
+                    let mut spectrum = (*d.spectrum).clone();
+                    spectrum.medium = medium;
+                    d.spectrum = Arc::new(spectrum);
+                }
+            }
+            Command::AddDerived {
+                dataset,
+                records,
+                replace,
+            } => {
+                let id = dataset.id.clone();
+                if self.datasets.iter().all(|e| e.id != id) {
+                    self.datasets.push(dataset);
+                }
+                self.records.extend(records);
+                let trace = ActiveTrace {
+                    dataset_id: id.clone(),
+                    visible: true,
+                };
+                let at = replace.and_then(|r| v.trace_index(&r));
+                v.active_traces.retain(|t| t.dataset_id != id);
+                match at {
+                    Some(i) if i < v.active_traces.len() => v.active_traces[i] = trace,
+                    _ => v.active_traces.push(trace),
+                }
+            }
             Command::SetBounds(_) | Command::SetCanvas(_) | Command::Undo | Command::Redo => {
                 unreachable!("handled in apply")
             }
@@ -371,6 +507,7 @@ impl Session {
         Snapshot {
             datasets: self.datasets.clone(),
             view: self.view.clone(),
+            records: self.records.clone(),
         }
     }
 
@@ -380,6 +517,7 @@ impl Session {
         let (bounds, canvas, normalization) =
             (self.view.bounds, self.view.canvas, self.view.normalization);
         self.datasets = snap.datasets;
+        self.records = snap.records;
         self.view = snap.view;
         self.view.canvas = canvas;
         self.view.bounds = if self.view.normalization == normalization {

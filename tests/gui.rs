@@ -204,3 +204,52 @@ fn state_persists_across_restarts() {
     assert!(!view.active_traces[1].visible, "hidden trace stays hidden");
     assert_eq!(view.normalization, h.state().session().view().normalization);
 }
+
+#[test]
+fn the_calibration_dock_applies_a_step_as_a_new_trace_and_undo_removes_it() {
+    let mut h = harness();
+    h.get_by_label("Calibration").click();
+    h.run_steps(2);
+    h.get_by_label("Transform").click();
+    h.run_steps(2);
+    h.get_by_label("Smooth (Savitzky–Golay)").click();
+    h.run_steps(2);
+    h.get_by_label("Apply").click();
+    h.run_steps(3);
+    let session = h.state().session();
+    assert_eq!(h.state().calibration_error(), None);
+    assert_eq!(session.datasets().len(), 4);
+    assert_eq!(session.records().len(), 1);
+    assert_eq!(session.records()[0].kind, "smooth");
+    let derived = &session.datasets()[3];
+    assert_eq!(session.records()[0].output_id, derived.id);
+    assert!(
+        h.query_all_by_label(&derived.spectrum.name).count() >= 2,
+        "legend and Library"
+    );
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label("Undo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().session().datasets().len(), 3);
+    assert!(h.state().session().records().is_empty());
+}
+
+#[test]
+fn a_failing_step_shows_its_error_on_the_form_and_changes_nothing() {
+    let mut h = harness();
+    h.get_by_label("Calibration").click();
+    h.run_steps(2);
+    h.get_by_label("Transform").click();
+    h.run_steps(2);
+    h.get_by_label("Resample").click();
+    h.run_steps(2);
+    // The default grid (400–700 nm) lies outside the first sample (690–2540 nm).
+    h.get_by_label("Apply").click();
+    h.run_steps(3);
+    let error = h.state().calibration_error().expect("an error on the form");
+    assert!(error.contains("outside the data"), "{error}");
+    assert!(h.query_by_label_contains("outside the data").is_some());
+    assert_eq!(h.state().session().datasets().len(), 3);
+    assert!(h.state().session().records().is_empty());
+}

@@ -4,6 +4,7 @@
 //! Layout: menu bar, toolbar, Library side panel, the canvas (`render::draw_canvas`) and
 //! a status bar. Large files load on a background thread; small ones load at once.
 
+mod calibration;
 mod panels;
 
 use std::collections::BTreeMap;
@@ -18,7 +19,8 @@ use crate::ids::DatasetId;
 use crate::ingest::{CsvOptions, IngestError};
 use crate::render::{self, SceneTrace};
 use crate::samples;
-use crate::session::{Command, Dataset, Session, SourceRef, read_datasets};
+use crate::session::{Command, CommandError, Dataset, Session, SourceRef, derive, read_datasets};
+use crate::transforms::registry::StepRecord;
 use crate::view::{Canvas, ViewState};
 
 /// Key of the persisted state in eframe's storage.
@@ -54,6 +56,15 @@ type LoadResult = (
     Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>,
 );
 
+/// The result of a transform run in the background, with the trace it replaces.
+type DeriveResult = (
+    Result<(Dataset, Vec<StepRecord>), CommandError>,
+    Option<DatasetId>,
+);
+
+/// Inputs larger than this run their transform on a background thread.
+const BACKGROUND_STEP_POINTS: usize = 200_000;
+
 /// Which help window is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum HelpWindow {
@@ -79,6 +90,8 @@ pub struct WorkbenchApp {
     readout: Option<String>,
     help: Option<HelpWindow>,
     theme_applied: Option<crate::view::Theme>,
+    calibration: calibration::CalibrationForm,
+    derive_rx: Option<Receiver<DeriveResult>>,
 }
 
 impl WorkbenchApp {
@@ -100,6 +113,8 @@ impl WorkbenchApp {
                 match source {
                     SourceRef::Bundled(name) => app.add_sample(name),
                     SourceRef::File(path) => app.open_file(path),
+                    // Derived data is not saved yet (recomputing it needs its chain).
+                    SourceRef::Derived(_) => {}
                 }
             }
             // Loading fits the view; put the user's zoom back.
@@ -144,7 +159,64 @@ impl WorkbenchApp {
             readout: None,
             help: None,
             theme_applied: None,
+            calibration: calibration::CalibrationForm::default(),
+            derive_rx: None,
         }
+    }
+
+    /// Runs a transform requested by the Calibration dock: inline for small inputs, on a
+    /// background thread for large ones. The result arrives as [`Command::AddDerived`].
+    fn run_step(&mut self, request: calibration::ApplyRequest, ctx: &egui::Context) {
+        if let Some(medium) = request.declared_medium {
+            let declare = Command::DeclareMedium {
+                id: request.input.clone(),
+                medium,
+            };
+            if let Err(e) = self.session.apply(declare) {
+                self.calibration.error = Some(e.to_string());
+                return;
+            }
+        }
+        let datasets = self.session.datasets().to_vec();
+        let replace = request.in_place.then(|| request.input.clone());
+        let size = datasets
+            .iter()
+            .find(|d| d.id == request.input)
+            .map_or(0, |d| d.spectrum.len());
+        if size <= BACKGROUND_STEP_POINTS {
+            let result = derive(&datasets, &request.input, &request.step);
+            self.finish_step((result, replace));
+        } else {
+            let (tx, rx) = channel();
+            let ctx = ctx.clone();
+            std::thread::spawn(move || {
+                let result = derive(&datasets, &request.input, &request.step);
+                let _ = tx.send((result, replace));
+                ctx.request_repaint();
+            });
+            self.derive_rx = Some(rx);
+            self.calibration.busy = true;
+        }
+    }
+
+    fn finish_step(&mut self, (result, replace): DeriveResult) {
+        self.calibration.busy = false;
+        match result {
+            Ok((dataset, records)) => {
+                self.calibration.error = None;
+                self.apply(Command::AddDerived {
+                    dataset,
+                    records,
+                    replace,
+                });
+            }
+            Err(e) => self.calibration.error = Some(e.to_string()),
+        }
+    }
+
+    /// The Calibration dock's last error, if any (tests).
+    pub fn calibration_error(&self) -> Option<&str> {
+        self.calibration.error.as_deref()
     }
 
     /// Adds datasets as if they had been opened (prepares their traces first).
@@ -184,6 +256,7 @@ impl WorkbenchApp {
                 .datasets()
                 .iter()
                 .map(|d| d.source.clone())
+                .filter(|s| !matches!(s, SourceRef::Derived(_)))
                 .fold(Vec::new(), |mut v, s| {
                     if !v.contains(&s) {
                         v.push(s);
@@ -340,6 +413,12 @@ impl WorkbenchApp {
             self.pending.retain(|p| p != &path);
             self.finish_load(result);
         }
+        if let Some(rx) = &self.derive_rx
+            && let Ok(done) = rx.try_recv()
+        {
+            self.derive_rx = None;
+            self.finish_step(done);
+        }
     }
 
     /// One frame of the whole app.
@@ -402,7 +481,12 @@ impl WorkbenchApp {
             });
         }
 
-        panels::toolbar(ui, self.session.view(), &mut commands);
+        panels::toolbar(
+            ui,
+            self.session.view(),
+            &mut self.calibration.open,
+            &mut commands,
+        );
         let dismissed = panels::status_bar(
             ui,
             &self.session,
@@ -416,6 +500,10 @@ impl WorkbenchApp {
             self.notices.remove(i);
         }
         panels::library(ui, &self.session, &mut commands);
+        if let Some(request) = self.calibration.show(ui, &self.session) {
+            let ctx = ui.ctx().clone();
+            self.run_step(request, &ctx);
+        }
 
         // The canvas.
         let view = self.session.view().clone();
@@ -462,7 +550,7 @@ impl WorkbenchApp {
         for f in open_files {
             self.open_file(&f);
         }
-        if navigation || !self.pending.is_empty() {
+        if navigation || !self.pending.is_empty() || self.derive_rx.is_some() {
             // The frame drew last frame's bounds; draw once more with the new ones.
             ui.ctx().request_repaint();
         }

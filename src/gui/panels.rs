@@ -105,7 +105,12 @@ pub fn menu_bar(
     actions
 }
 
-pub fn toolbar(ui: &mut egui::Ui, view: &ViewState, commands: &mut Vec<Command>) {
+pub fn toolbar(
+    ui: &mut egui::Ui,
+    view: &ViewState,
+    calibration_open: &mut bool,
+    commands: &mut Vec<Command>,
+) {
     egui::Panel::top("toolbar").show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
             let mut unit = view.display_unit;
@@ -215,6 +220,9 @@ pub fn toolbar(ui: &mut egui::Ui, view: &ViewState, commands: &mut Vec<Command>)
             {
                 commands.push(Command::SetUncertainty(sigma));
             }
+            ui.separator();
+            ui.toggle_value(calibration_open, "Calibration")
+                .on_hover_text("Transforms: air/vacuum, velocity, LSF, resample, normalize, smooth, masks, A−B, A÷B");
         });
     });
 }

@@ -137,6 +137,16 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
             budget_points: view.lod_budget_points,
             unit,
         };
+        for t in traces.iter().filter(|t| t.visible) {
+            for &(a, b) in &t.trace.mask_runs_nm {
+                let m = display_x(view, [a, b]);
+                let c = view.palette_key.color(t.order);
+                plot_ui.span(
+                    Span::new("", m[0]..=m[1])
+                        .fill(egui::Color32::from_rgba_unmultiplied(c[0], c[1], c[2], 40)),
+                );
+            }
+        }
         for t in traces {
             let color = color32(view.palette_key.color(t.order));
             // Hidden traces are still handed over (egui_plot skips drawing them): an item
