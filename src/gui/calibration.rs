@@ -7,9 +7,10 @@ use crate::session::Session;
 use crate::spectrum::Medium;
 use crate::transforms::Normalization;
 use crate::transforms::airvac::{AirFormula, TargetMedium};
+use crate::transforms::barycentric::{CorrectionKind, Site};
 use crate::transforms::registry::{
-    AirvacParams, Grid, Kernel, LsfParams, MaskParams, MathOpKind, MathParams, NormalizeParams,
-    ResampleParams, SmoothMethod, SmoothParams, Step, VelocityParams,
+    AirvacParams, CorrectionParams, Grid, Kernel, LsfParams, MaskParams, MathOpKind, MathParams,
+    NormalizeParams, ResampleParams, SmoothMethod, SmoothParams, Step, VelocityParams,
 };
 use crate::transforms::resample::ResampleMethod;
 use crate::transforms::velocity::{Convention, Frame};
@@ -49,6 +50,11 @@ pub struct CalibrationForm {
     rv_kms: f64,
     frame: Frame,
     convention: Convention,
+    compute_correction: bool,
+    utc: String,
+    ra_deg: f64,
+    dec_deg: f64,
+    site: Site,
     // lsf
     use_resolving_power: bool,
     fwhm_nm: f64,
@@ -94,6 +100,11 @@ impl Default for CalibrationForm {
             rv_kms: 0.0,
             frame: Frame::Heliocentric,
             convention: Convention::Relativistic,
+            compute_correction: false,
+            utc: String::new(),
+            ra_deg: 0.0,
+            dec_deg: 0.0,
+            site: Site::IRTF,
             use_resolving_power: false,
             fwhm_nm: 1.0,
             resolving_power: 2000.0,
@@ -397,6 +408,19 @@ impl CalibrationForm {
                 rv_kms: self.rv_kms,
                 frame: self.frame,
                 convention: self.convention,
+                correction: (self.compute_correction && self.frame != Frame::Topocentric).then(
+                    || CorrectionParams {
+                        kind: if self.frame == Frame::Barycentric {
+                            CorrectionKind::Barycentric
+                        } else {
+                            CorrectionKind::Heliocentric
+                        },
+                        utc: self.utc.clone(),
+                        ra_deg: self.ra_deg,
+                        dec_deg: self.dec_deg,
+                        site: self.site,
+                    },
+                ),
             }),
             "lsf_convolve" => {
                 let current = (self.down_only && self.current > 0.0).then_some(self.current);

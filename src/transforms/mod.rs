@@ -4,6 +4,7 @@
 //! and applies recorded steps.
 
 pub mod airvac;
+pub mod barycentric;
 pub mod lsf;
 pub mod normalize;
 pub mod registry;

@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 use crate::ids::{DatasetId, hex};
 use crate::spectrum::{Medium, Spectrum, SpectrumError};
 use crate::transforms::airvac::{self, AirFormula, AirVacError, TargetMedium};
+use crate::transforms::barycentric::{
+    CorrectionError, CorrectionKind, Observation, Site, radial_velocity_correction_ms,
+};
 use crate::transforms::lsf::{self, LsfError, LsfWidth};
 use crate::transforms::normalize::{Normalization, NormalizeError, normalization_divisor_masked};
 use crate::transforms::resample::{self, ResampleError, ResampleMethod};
@@ -53,6 +56,36 @@ pub struct VelocityParams {
     pub frame: Frame,
     #[serde(default)]
     pub convention: Convention,
+    /// A barycentric or heliocentric correction computed from the observation, applied on
+    /// top of `rv_kms` (multiplicatively in 1 + z); its kind must match `frame`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<CorrectionParams>,
+}
+
+/// The observation a velocity correction is computed for (fields as in
+/// [`Observation`]; not flattened, because serde cannot deny unknown fields then).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionParams {
+    pub kind: CorrectionKind,
+    /// UTC, `YYYY-MM-DDTHH:MM:SS[.fff]`, mid-exposure.
+    pub utc: String,
+    /// ICRS right ascension, degrees.
+    pub ra_deg: f64,
+    /// ICRS declination, degrees.
+    pub dec_deg: f64,
+    pub site: Site,
+}
+
+impl CorrectionParams {
+    fn observation(&self) -> Observation {
+        Observation {
+            utc: self.utc.clone(),
+            ra_deg: self.ra_deg,
+            dec_deg: self.dec_deg,
+            site: self.site,
+        }
+    }
 }
 
 /// LSF kernel shape.
@@ -280,6 +313,10 @@ pub enum TransformError {
     AlreadyInMedium(&'static str),
     #[error("velocity_shift: {0}")]
     Velocity(#[from] VelocityError),
+    #[error("velocity_shift: correction: {0}")]
+    Correction(#[from] CorrectionError),
+    #[error("velocity_shift: a {0:?} correction needs frame {0:?}")]
+    CorrectionFrame(CorrectionKind),
     #[error("lsf_convolve: {0}")]
     Lsf(#[from] LsfError),
     #[error("lsf_convolve: give exactly one of fwhm_nm and resolving_power")]
@@ -344,7 +381,21 @@ pub fn apply_step(
             s
         }
         Step::VelocityShift(p) => {
-            let f = velocity::one_plus_z(p.rv_kms, p.convention)?;
+            let mut f = velocity::one_plus_z(p.rv_kms, p.convention)?;
+            if let Some(c) = &p.correction {
+                let matches = matches!(
+                    (c.kind, p.frame),
+                    (CorrectionKind::Barycentric, Frame::Barycentric)
+                        | (CorrectionKind::Heliocentric, Frame::Heliocentric)
+                );
+                if !matches {
+                    return Err(TransformError::CorrectionFrame(c.kind));
+                }
+                let v_ms = radial_velocity_correction_ms(c.kind, &c.observation())?;
+                notes.insert("rv_correction_ms".into(), serde_json::json!(v_ms));
+                // astropy's convention: the correction is (z_b − 1)·c.
+                f *= 1.0 + v_ms / 299_792_458.0;
+            }
             notes.insert("one_plus_z".into(), serde_json::json!(f));
             let x = input.x_nm().iter().map(|v| v * f).collect();
             let mut s = input.derived(x, input.y().to_vec(), input.sigma().map(<[f64]>::to_vec))?;
@@ -737,6 +788,36 @@ mod tests {
         // Deterministic: the same chain gives the same IDs.
         let (_, again) = apply_steps(&steps, &input, &[]).unwrap();
         assert_eq!(records, again);
+    }
+
+    #[test]
+    fn a_computed_barycentric_correction_is_applied_and_recorded() {
+        let input = spectrum();
+        let step: Step = serde_json::from_str(
+            r#"{"kind":"velocity_shift","params":{"rv_kms":0,"frame":"barycentric","correction":{
+                "kind":"barycentric","utc":"2016-02-20T09:52:10.233131","ra_deg":134.5624583,
+                "dec_deg":19.7650278,"site":{"lon_deg":-155.471999,"lat_deg":19.826218,"height_m":4168}}}}"#,
+        )
+        .unwrap();
+        let out = apply_step(&step, &input, &[]).unwrap();
+        let v = out.records[0].notes["rv_correction_ms"].as_f64().unwrap();
+        assert!((v - -9786.83).abs() < 0.1, "{v}");
+        let f = out.records[0].notes["one_plus_z"].as_f64().unwrap();
+        assert!((out.spectrum.x_nm()[0] - input.x_nm()[0] * f).abs() < 1e-9);
+        let wrong: Step = serde_json::from_str(
+            r#"{"kind":"velocity_shift","params":{"rv_kms":0,"frame":"heliocentric","correction":{
+                "kind":"barycentric","utc":"2016-02-20T09:52:10","ra_deg":1,"dec_deg":2,
+                "site":{"lon_deg":0,"lat_deg":0,"height_m":0}}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            apply_step(&wrong, &input, &[]),
+            Err(TransformError::CorrectionFrame(_))
+        ));
+        let unknown = r#"{"kind":"velocity_shift","params":{"rv_kms":0,"frame":"heliocentric","correction":{
+                "kind":"heliocentric","utc":"2016-02-20T09:52:10","ra_deg":1,"dec_deg":2,"epoch":2000,
+                "site":{"lon_deg":0,"lat_deg":0,"height_m":0}}}}"#;
+        assert!(serde_json::from_str::<Step>(unknown).is_err());
     }
 
     #[test]
