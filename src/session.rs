@@ -11,7 +11,7 @@ use crate::ingest::{self, CsvOptions, IngestError};
 use crate::lod::MIN_BUDGET_POINTS;
 use crate::spectrum::{Medium, Spectrum};
 use crate::transforms::Normalization;
-use crate::transforms::registry::{self, Step, StepRecord, TransformError};
+use crate::transforms::registry::{self, Identified, Step, StepRecord, TransformError};
 use crate::units::XUnit;
 use crate::view::{ActiveTrace, Canvas, PaletteKey, PlotBounds, Smoothing, Theme, ViewState};
 
@@ -177,19 +177,31 @@ pub fn derive(
         .iter()
         .find(|d| &d.id == input)
         .ok_or_else(|| CommandError::UnknownDataset(input.to_string()))?;
-    // Other datasets a step may name; the parent itself first for math_op's default B
-    // would be wrong, so it is left out.
-    let pool: Vec<Spectrum> = datasets
+    // Other datasets a step may name (the parent left out: it cannot be its own B).
+    let pool: Vec<Identified<'_>> = datasets
         .iter()
         .filter(|d| &d.id != input)
-        .map(|d| (*d.spectrum).clone())
+        .map(|d| Identified {
+            id: &d.id,
+            spectrum: &d.spectrum,
+        })
         .collect();
-    let applied = registry::apply_step(step, &parent.spectrum, &pool)?;
+    let parent_ref = Identified {
+        id: &parent.id,
+        spectrum: &parent.spectrum,
+    };
+    let applied = registry::apply_identified(step, parent_ref, &pool)?;
     let mut spectrum = applied.spectrum;
+    // The name is not part of the ID, so the computed ID stays valid.
     spectrum.name = format!("{} · {}", parent.spectrum.name, step.kind());
     let last = applied.records.last().expect("a step records itself");
-    let source = SourceRef::Derived(last.id.clone());
-    let dataset = Dataset::new(spectrum, "derived", source, Vec::new());
+    let dataset = Dataset {
+        id: applied.output_id,
+        spectrum: Arc::new(spectrum),
+        format: "derived".into(),
+        source: SourceRef::Derived(last.id.clone()),
+        warnings: Vec::new(),
+    };
     Ok((dataset, applied.records))
 }
 

@@ -344,20 +344,55 @@ pub enum TransformError {
 #[derive(Clone, Debug)]
 pub struct Applied {
     pub spectrum: Spectrum,
+    /// The Dataset ID of `spectrum` (computed once, here).
+    pub output_id: DatasetId,
     pub records: Vec<StepRecord>,
 }
 
-/// Applies `step` to `input`; `pool` holds other datasets a step may name (math_op's B,
-/// resample's match grid).
+/// A spectrum with its Dataset ID already known (hashing a large spectrum costs a memory
+/// pass: callers that know the ID pass it along).
+#[derive(Clone, Copy, Debug)]
+pub struct Identified<'a> {
+    pub id: &'a DatasetId,
+    pub spectrum: &'a Spectrum,
+}
+
+/// Applies `step` to `input`; `pool` holds other spectra a step may name (math_op's B,
+/// resample's match grid). Computes the IDs; see [`apply_identified`] when they are known.
 pub fn apply_step(
     step: &Step,
     input: &Spectrum,
     pool: &[Spectrum],
 ) -> Result<Applied, TransformError> {
     let input_id = input.dataset_id();
+    let ids: Vec<DatasetId> = pool.iter().map(Spectrum::dataset_id).collect();
+    let pool: Vec<Identified<'_>> = ids
+        .iter()
+        .zip(pool)
+        .map(|(id, spectrum)| Identified { id, spectrum })
+        .collect();
+    apply_identified(
+        step,
+        Identified {
+            id: &input_id,
+            spectrum: input,
+        },
+        &pool,
+    )
+}
+
+/// Applies `step` to an input whose ID is known, with a pool of identified spectra.
+pub fn apply_identified(
+    step: &Step,
+    input_ref: Identified<'_>,
+    pool: &[Identified<'_>],
+) -> Result<Applied, TransformError> {
+    let input = input_ref.spectrum;
+    let input_id = input_ref.id.clone();
     let find = |id: &DatasetId| {
         pool.iter()
-            .find(|s| &s.dataset_id() == id)
+            .find(|s| s.id == id)
+            .copied()
             .ok_or_else(|| TransformError::UnknownDataset(id.to_string()))
     };
     let mut notes = BTreeMap::new();
@@ -451,7 +486,7 @@ pub fn apply_step(
                 } => log_uniform_grid(*start_nm, *stop_nm, *n)?,
                 Grid::Match { dataset_id } => {
                     parents.push(dataset_id.clone());
-                    find(dataset_id)?.x_nm().to_vec()
+                    find(dataset_id)?.spectrum.x_nm().to_vec()
                 }
             };
             resample_spectrum(input, &grid, p.method, &mut notes)?
@@ -507,7 +542,7 @@ pub fn apply_step(
         }
         Step::MathOp(p) => {
             let b = match p.inputs.as_slice() {
-                [] => pool
+                [] => *pool
                     .first()
                     .ok_or_else(|| TransformError::Math("needs a second input B".into()))?,
                 [a, b] => {
@@ -520,7 +555,7 @@ pub fn apply_step(
                 }
                 _ => return Err(TransformError::Math("inputs must be [A, B]".into())),
             };
-            let b_id = b.dataset_id();
+            let (b_id, b) = (b.id.clone(), b.spectrum);
             // A's samples inside B's span; B resampled onto them (its own recorded step).
             let (b_lo, b_hi) = b.x_range_nm();
             let keep: Vec<usize> = (0..input.len())
@@ -591,9 +626,10 @@ pub fn apply_step(
         }
     };
     let output_id = out.dataset_id();
-    records.push(record(step, parents, output_id, notes));
+    records.push(record(step, parents, output_id.clone(), notes));
     Ok(Applied {
         spectrum: out,
+        output_id,
         records,
     })
 }
@@ -703,11 +739,23 @@ pub fn apply_steps(
     input: &Spectrum,
     pool: &[Spectrum],
 ) -> Result<(Spectrum, Vec<StepRecord>), (usize, TransformError)> {
+    let ids: Vec<DatasetId> = pool.iter().map(Spectrum::dataset_id).collect();
+    let pool: Vec<Identified<'_>> = ids
+        .iter()
+        .zip(pool)
+        .map(|(id, spectrum)| Identified { id, spectrum })
+        .collect();
     let mut current = input.clone();
+    let mut current_id = input.dataset_id();
     let mut records = Vec::new();
     for (k, step) in steps.iter().enumerate() {
-        let applied = apply_step(step, &current, pool).map_err(|e| (k, e))?;
+        let input = Identified {
+            id: &current_id,
+            spectrum: &current,
+        };
+        let applied = apply_identified(step, input, &pool).map_err(|e| (k, e))?;
         current = applied.spectrum;
+        current_id = applied.output_id;
         records.extend(applied.records);
     }
     Ok((current, records))
