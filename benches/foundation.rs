@@ -7,6 +7,10 @@
 
 mod common;
 
+/// The binary's allocator, so benchmarks measure what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 
 use common::{Table, floor_ms, median_ms, signal, wanted};
