@@ -1,6 +1,7 @@
 //! Drawing a view state with egui_plot. One function, [`plot::draw_canvas`], draws the
 //! canvas for both the live GUI and (later) offscreen export, so the two cannot differ.
 
+pub mod offscreen;
 pub mod plot;
 
 pub use plot::{CanvasOutput, SceneTrace, auto_bounds, draw_canvas};
