@@ -170,5 +170,52 @@ fn main() {
             "<= 8 ms",
         );
     }
+    if wanted("render") {
+        use spectra_workbench::display::DisplayTrace;
+        use spectra_workbench::render::SceneTrace;
+        use spectra_workbench::render::offscreen::render_canvas;
+        use spectra_workbench::session::Session;
+        use spectra_workbench::view::Canvas;
+        use std::sync::Arc;
+        let mut s = Session::default();
+        s.apply(Command::AddDatasets(spectra_workbench::samples::load_all()))
+            .unwrap();
+        s.apply(Command::SetCanvas(Canvas {
+            width_pt: 1600.0,
+            height_pt: 900.0,
+            pixels_per_point: 1.0,
+        }))
+        .unwrap();
+        let traces: Vec<Arc<DisplayTrace>> = s
+            .datasets()
+            .iter()
+            .map(|d| Arc::new(DisplayTrace::build(d.spectrum.clone(), s.view().smoothing)))
+            .collect();
+        let scene: Vec<SceneTrace<'_>> = s
+            .datasets()
+            .iter()
+            .zip(&traces)
+            .enumerate()
+            .map(|(order, (d, t))| SceneTrace {
+                id: &d.id,
+                name: &d.spectrum.name,
+                trace: t,
+                visible: true,
+                order,
+            })
+            .collect();
+        let pixels = vec![0.5f64; 1600 * 900 * 4];
+        let floor = floor_ms(&pixels);
+        let t = median_ms(7, || {
+            black_box(render_canvas(s.view(), &scene));
+        });
+        table.push(
+            "offscreen render, 1600x900 canvas, 3 samples",
+            t,
+            "1 pass over 1600x900x4 f64",
+            floor,
+            "<= 150 ms",
+        );
+    }
     table.write();
 }
