@@ -133,16 +133,30 @@ fn convolve_valid_avx2(x: &[f64], w: &[f64], out: &mut [f64]) {
 #[inline(always)]
 pub(crate) fn convolve_valid_portable(x: &[f64], w: &[f64], out: &mut [f64]) {
     debug_assert_eq!(out.len() + w.len() - 1, x.len());
-    const BLOCK: usize = 2048;
-    for (b, out_block) in out.chunks_mut(BLOCK).enumerate() {
-        let base = b * BLOCK;
-        out_block.fill(0.0);
+    // Register blocking: 16 outputs accumulate over every tap before they are stored, so
+    // the inner loop loads only x. Each output still sums w[0]·x[i], w[1]·x[i+1], … in
+    // that order from 0.0, so the bits do not depend on the blocking or the vector width.
+    const LANES: usize = 16;
+    let n = out.len();
+    let mut chunks = out.chunks_exact_mut(LANES);
+    for (c, block) in (&mut chunks).enumerate() {
+        let base = c * LANES;
+        let mut acc = [0.0f64; LANES];
         for (k, &wk) in w.iter().enumerate() {
-            let src = &x[base + k..base + k + out_block.len()];
-            for (o, &s) in out_block.iter_mut().zip(src) {
-                *o += wk * s;
+            let src = &x[base + k..base + k + LANES];
+            for l in 0..LANES {
+                acc[l] += wk * src[l];
             }
         }
+        block.copy_from_slice(&acc);
+    }
+    let tail_start = n - chunks.into_remainder().len();
+    for i in tail_start..n {
+        let mut acc = 0.0;
+        for (k, &wk) in w.iter().enumerate() {
+            acc += wk * x[i + k];
+        }
+        out[i] = acc;
     }
 }
 
