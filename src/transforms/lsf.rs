@@ -231,13 +231,32 @@ fn padded(v: &[f64], radius: usize) -> Vec<f64> {
     p
 }
 
-/// Direct convolution with reflect edges (symmetric kernel, odd length).
+/// Direct convolution with reflect edges (symmetric kernel, odd length). The interior
+/// reads the data in place; only the `radius` outputs at each end go through a small
+/// reflected copy.
 pub fn convolve_reflect_direct(v: &[f64], w: &[f64]) -> Vec<f64> {
+    let n = v.len();
     let radius = w.len() / 2;
-    let p = padded(v, radius);
-    let mut out = vec![0.0; v.len()];
-    convolve_valid(&p, w, &mut out);
+    let mut out = vec![0.0; n];
+    if n > 2 * radius {
+        convolve_valid(v, w, &mut out[radius..n - radius]);
+        let edge = 2 * radius;
+        // Left: outputs 0..radius read reflected samples −radius..2·radius.
+        let head = padded_range(v, -(radius as isize), (edge + radius) as isize);
+        convolve_valid(&head, w, &mut out[..radius]);
+        // Right: outputs n−radius..n read n−2·radius..n+radius.
+        let tail = padded_range(v, (n - edge) as isize, (n + radius) as isize);
+        convolve_valid(&tail, w, &mut out[n - radius..]);
+    } else {
+        let p = padded(v, radius);
+        convolve_valid(&p, w, &mut out);
+    }
     out
+}
+
+/// Samples `v[i]` for i in `from..to` under reflect extension.
+fn padded_range(v: &[f64], from: isize, to: isize) -> Vec<f64> {
+    (from..to).map(|i| v[reflect_index(i, v.len())]).collect()
 }
 
 /// FFT convolution with reflect edges (symmetric kernel, odd length): overlap-save in
