@@ -102,6 +102,15 @@ pub enum Verb {
         #[command(flatten)]
         read: ReadOptions,
     },
+    /// Export a recipe as a verifiable bundle under DIR; prints the bundle's path.
+    Export {
+        recipe: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a bundle: manifest, every file's hash and size, nothing missing or unlisted,
+    /// pack and data hashes, MANIFEST_ID. Exit 1 listing each failure.
+    Verify { bundle: PathBuf },
     /// Write a spectrum as CSV (x, y, σ) in a chosen x unit.
     Convert {
         file: PathBuf,
@@ -162,6 +171,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             crate::gui::run(files, read.csv_options()).map_err(Failure::bad_input)
         }
         Some(Verb::Inspect { file, json, read }) => inspect(&file, json, &read.csv_options()),
+        Some(Verb::Export { recipe, out }) => export(&recipe, &out),
+        Some(Verb::Verify { bundle }) => verify(&bundle),
         Some(Verb::Apply {
             file,
             steps,
@@ -284,6 +295,36 @@ fn convert(file: &Path, out: &Path, unit: XUnit, options: &CsvOptions) -> Result
     }
     crate::atomic::write_atomic(out, |w| write_csv(w, &d.spectrum, &d.id, unit))
         .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))
+}
+
+fn export(recipe_path: &Path, out: &Path) -> Result<(), Failure> {
+    use crate::provenance::{bundle, recipe};
+    let text = std::fs::read_to_string(recipe_path)
+        .map_err(|e| Failure::bad_input(format!("{}: cannot read: {e}", recipe_path.display())))?;
+    let parsed: recipe::Recipe = serde_json::from_str(&text)
+        .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
+    let dir = recipe_path.parent().unwrap_or(Path::new("."));
+    let session = recipe::session_from_recipe(&parsed, dir)
+        .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
+    let exported = bundle::export_session(&session, out, &recipe::now_rfc3339())
+        .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
+    println!("{}", exported.dir.display());
+    Ok(())
+}
+
+fn verify(bundle: &Path) -> Result<(), Failure> {
+    let failures = crate::provenance::verify::verify_bundle(bundle).map_err(Failure::bad_input)?;
+    if failures.is_empty() {
+        println!("{}: ok", bundle.display());
+        return Ok(());
+    }
+    for f in &failures {
+        eprintln!("{}: {f}", bundle.display());
+    }
+    Err(Failure {
+        message: format!("{}: {} problem(s)", bundle.display(), failures.len()),
+        code: 1,
+    })
 }
 
 fn apply(

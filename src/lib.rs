@@ -11,6 +11,7 @@ pub mod gui;
 pub mod ids;
 pub mod ingest;
 pub mod lod;
+pub mod provenance;
 pub mod render;
 pub mod samples;
 pub mod session;

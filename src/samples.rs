@@ -20,6 +20,11 @@ pub const SAMPLES: [(&str, &[u8]); 3] = [
     ),
 ];
 
+/// The bytes of a bundled sample, by file name.
+pub fn sample_bytes(name: &str) -> Option<&'static [u8]> {
+    SAMPLES.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}
+
 /// Parses one bundled sample by file name.
 pub fn load_sample(name: &str) -> Option<Result<Dataset, IngestError>> {
     let (name, bytes) = SAMPLES.iter().find(|(n, _)| *n == name)?;

@@ -49,9 +49,17 @@ pub struct Dataset {
     pub source: SourceRef,
     /// Warnings from reading, in order.
     pub warnings: Vec<String>,
+    /// sha256 of the original file's bytes (`None` for derived data).
+    pub source_sha256: Option<String>,
 }
 
 impl Dataset {
+    /// Records the sha256 of the bytes the dataset was read from.
+    pub fn with_source_bytes(mut self, bytes: &[u8]) -> Self {
+        self.source_sha256 = Some(crate::ids::sha256_hex(bytes));
+        self
+    }
+
     /// Wraps a spectrum, computing its ID.
     pub fn new(spectrum: Spectrum, format: &str, source: SourceRef, warnings: Vec<String>) -> Self {
         Self {
@@ -60,6 +68,7 @@ impl Dataset {
             format: format.to_string(),
             source,
             warnings,
+            source_sha256: None,
         }
     }
 }
@@ -68,16 +77,20 @@ impl Dataset {
 /// and by the GUI's background loader.
 pub fn read_datasets(path: &Path, options: &CsvOptions) -> Result<Vec<Dataset>, IngestError> {
     let loaded = ingest::load_path(path, options)?;
+    // The original bytes' hash, for provenance (read again: ingest may have decoded them).
+    let source_sha256 = std::fs::read(path).ok().map(|b| crate::ids::sha256_hex(&b));
     Ok(loaded
         .spectra
         .into_iter()
         .map(|s| {
-            Dataset::new(
+            let mut d = Dataset::new(
                 s,
                 loaded.format,
                 SourceRef::File(path.to_path_buf()),
                 loaded.warnings.clone(),
-            )
+            );
+            d.source_sha256 = source_sha256.clone();
+            d
         })
         .collect())
 }
@@ -201,6 +214,7 @@ pub fn derive(
         format: "derived".into(),
         source: SourceRef::Derived(last.id.clone()),
         warnings: Vec::new(),
+        source_sha256: None,
     };
     Ok((dataset, applied.records))
 }
@@ -245,6 +259,11 @@ impl Session {
     /// The current view state.
     pub fn view(&self) -> &ViewState {
         &self.view
+    }
+
+    /// Replaces the view's mask intervals (shaded on the canvas).
+    pub fn set_view_masks(&mut self, masks: Vec<crate::view::MaskInterval>) {
+        self.view.masks = masks;
     }
 
     /// Applied transform steps, oldest first.

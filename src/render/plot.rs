@@ -100,6 +100,8 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 .position(Corner::RightTop)
                 .follow_insertion_order(true)
                 .grouping(LegendGrouping::ById)
+                // The σ band shares the line's entry; show the line's colour.
+                .color_conflict_handling(egui_plot::ColorConflictHandling::PickLast)
                 .hidden_items(hidden.iter().copied()),
         )
         .x_axis_label(unit.axis_label())

@@ -242,7 +242,7 @@ pub fn convolve_reflect_direct(v: &[f64], w: &[f64]) -> Vec<f64> {
         convolve_valid(v, w, &mut out[radius..n - radius]);
         let edge = 2 * radius;
         // Left: outputs 0..radius read reflected samples −radius..2·radius.
-        let head = padded_range(v, -(radius as isize), (edge + radius) as isize);
+        let head = padded_range(v, -(radius as isize), edge as isize);
         convolve_valid(&head, w, &mut out[..radius]);
         // Right: outputs n−radius..n read n−2·radius..n+radius.
         let tail = padded_range(v, (n - edge) as isize, (n + radius) as isize);

@@ -1,0 +1,306 @@
+//! Writing an export bundle: every file is built in memory, written into a temporary
+//! folder beside the target, fsynced, and the folder renamed into place, so a failed
+//! export leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::display::DisplayTrace;
+use crate::ids::{DatasetId, sha256_hex};
+use crate::provenance::hash_of_listing;
+use crate::provenance::manifest::{self, OutputEntry};
+use crate::render::SceneTrace;
+use crate::render::offscreen::render_canvas;
+use crate::session::{Session, SourceRef};
+use crate::units::XUnit;
+
+/// What an export produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exported {
+    pub dir: PathBuf,
+    pub manifest_id: String,
+    pub data_sha256: String,
+    pub pack_sha256: String,
+    /// True when an identical export (same MANIFEST_ID) was already there and kept.
+    pub already_existed: bool,
+}
+
+/// Why an export failed. Nothing is left behind when it does.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}: cannot copy the source file: {1}")]
+    Source(String, std::io::Error),
+    #[error("nothing to export: no traces on the canvas")]
+    Empty,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
+    move |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A file name safe inside the bundle: no separators, not `.` or `..`.
+fn safe_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\' | '\0') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    match cleaned.as_str() {
+        "" | "." | ".." => "source".into(),
+        _ => cleaned,
+    }
+}
+
+fn csv_rows(bytes: &[u8]) -> u64 {
+    // Data rows: lines that are not comments, minus the header.
+    let text = String::from_utf8_lossy(bytes);
+    let lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .count();
+    lines.saturating_sub(1) as u64
+}
+
+/// The displayed data of one trace at full resolution, in display units.
+fn trace_csv(
+    view: &crate::view::ViewState,
+    name: &str,
+    id: &DatasetId,
+    trace: &DisplayTrace,
+) -> Vec<u8> {
+    let unit = view.display_unit;
+    let divisor = trace.divisor(view.normalization).unwrap_or(1.0);
+    let x = trace.spectrum.x_nm();
+    let y = trace.y();
+    let sigma = trace.sigma();
+    let mask = trace.spectrum.mask();
+    let mut out = Vec::new();
+    let _ = writeln!(
+        out,
+        "# {} (dataset {id}); normalization {}, smoothing {:?}",
+        name.replace(['\n', '\r'], " "),
+        view.normalization.label(),
+        view.smoothing
+    );
+    let _ = write!(out, "{},y", unit.csv_header());
+    if sigma.is_some() {
+        let _ = write!(out, ",sigma");
+    }
+    let _ = writeln!(out, ",masked");
+    let n = x.len();
+    for k in 0..n {
+        let i = if unit.is_reversed() { n - 1 - k } else { k };
+        let _ = write!(out, "{},{}", unit.from_nm(x[i]), y[i] / divisor);
+        if let Some(s) = sigma {
+            let _ = write!(out, ",{}", s[i] / divisor);
+        }
+        let _ = writeln!(out, ",{}", u8::from(mask.is_some_and(|m| m[i])));
+    }
+    out
+}
+
+/// Prepares every dataset's display trace for the view's smoothing, then writes the
+/// bundle (the CLI's path; the GUI passes the traces it already has).
+pub fn export_session(
+    session: &Session,
+    out_parent: &Path,
+    created_at: &str,
+) -> Result<Exported, ExportError> {
+    let smoothing = session.view().smoothing;
+    let traces: BTreeMap<DatasetId, Arc<DisplayTrace>> = session
+        .datasets()
+        .iter()
+        .map(|d| {
+            (
+                d.id.clone(),
+                Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing)),
+            )
+        })
+        .collect();
+    write_bundle(session, &traces, out_parent, created_at)
+}
+
+/// Writes the bundle of `session` (with its prepared `traces`) under `out_parent`.
+pub fn write_bundle(
+    session: &Session,
+    traces: &BTreeMap<DatasetId, Arc<DisplayTrace>>,
+    out_parent: &Path,
+    created_at: &str,
+) -> Result<Exported, ExportError> {
+    let view = session.view();
+    let mut m = manifest::build(session, created_at);
+    let manifest_id = m.manifest_id();
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+
+    // Canonical inputs and their raw sources.
+    let mut used_names: Vec<String> = Vec::new();
+    for d in session.datasets() {
+        if matches!(d.source, SourceRef::Derived(_)) {
+            continue;
+        }
+        let mut csv = Vec::new();
+        crate::cli::write_csv(&mut csv, &d.spectrum, &d.id, XUnit::Nanometer)
+            .expect("writing to memory");
+        files.insert(format!("spectra/{}.csv", d.id), csv);
+        let bytes = match &d.source {
+            SourceRef::Bundled(name) => crate::samples::sample_bytes(name).map(<[u8]>::to_vec),
+            SourceRef::File(path) => Some(
+                std::fs::read(path).map_err(|e| ExportError::Source(d.source.display_name(), e))?,
+            ),
+            SourceRef::Derived(_) => None,
+        };
+        if let Some(bytes) = bytes {
+            let mut name = safe_name(&d.source.display_name());
+            while used_names.contains(&name) {
+                name = format!("{}-{}", d.id.short(), name);
+            }
+            used_names.push(name.clone());
+            files.insert(format!("sources/{name}"), bytes);
+        }
+    }
+    // What is plotted, trace by trace, and the picture.
+    let mut scene = Vec::new();
+    for (order, t) in view.active_traces.iter().enumerate() {
+        let (Some(d), Some(trace)) = (session.dataset(&t.dataset_id), traces.get(&t.dataset_id))
+        else {
+            continue;
+        };
+        if t.visible {
+            files.insert(
+                format!("traces/{}.csv", d.id),
+                trace_csv(view, &d.spectrum.name, &d.id, trace),
+            );
+        }
+        scene.push(SceneTrace {
+            id: &d.id,
+            name: &d.spectrum.name,
+            trace,
+            visible: t.visible,
+            order,
+        });
+    }
+    if scene.is_empty() {
+        return Err(ExportError::Empty);
+    }
+    files.insert("view.png".into(), render_canvas(view, &scene).to_png());
+    let log: String = session
+        .history()
+        .iter()
+        .map(|h| format!("{:>4}  {}\n", h.seq, h.summary))
+        .collect();
+    files.insert("logs/log.txt".into(), log.into_bytes());
+    files.insert(
+        "MANIFEST_ID".into(),
+        format!("{manifest_id}\n").into_bytes(),
+    );
+
+    let data_entries: Vec<(String, String)> = files
+        .iter()
+        .filter(|(p, _)| p.starts_with("spectra/") || p.starts_with("traces/"))
+        .map(|(p, b)| (p.clone(), sha256_hex(b)))
+        .collect();
+    let data_sha256 = hash_of_listing(&data_entries);
+    let mut citation = format!(
+        "spectra-workbench export bundle\nMANIFEST_ID: {manifest_id}\nData Hash (Citation): {data_sha256}\nGit Commit: {}\nGenerated: {created_at}\n\nReferences:\n",
+        m.envelope.code.git_commit
+    );
+    for c in &m.citations {
+        citation.push_str(&format!(
+            "[{}] {} ({}). {}. {}. {}. Licence: {}.\n",
+            c.n,
+            c.authors.trim_end_matches('.'),
+            c.year,
+            c.title,
+            c.publisher,
+            c.identifier,
+            c.licence
+        ));
+    }
+    files.insert("CITATION.txt".into(), citation.into_bytes());
+
+    m.outputs = files
+        .iter()
+        .map(|(path, bytes)| OutputEntry {
+            path: path.clone(),
+            sha256: sha256_hex(bytes),
+            byte_size: bytes.len() as u64,
+            row_count: path.ends_with(".csv").then(|| csv_rows(bytes)),
+        })
+        .collect();
+    let pack_sha256 = hash_of_listing(
+        &m.outputs
+            .iter()
+            .map(|o| (o.path.clone(), o.sha256.clone()))
+            .collect::<Vec<_>>(),
+    );
+    files.insert(
+        "pack_sha256.txt".into(),
+        format!("{pack_sha256}\n").into_bytes(),
+    );
+    files.insert(
+        "data_sha256.txt".into(),
+        format!("{data_sha256}\n").into_bytes(),
+    );
+    let manifest_json = serde_json::to_string_pretty(&m).expect("manifest serializes");
+    files.insert(
+        "manifest.json".into(),
+        format!("{manifest_json}\n").into_bytes(),
+    );
+
+    // Atomic: a temporary folder beside the target, fsynced, then renamed.
+    std::fs::create_dir_all(out_parent).map_err(io(out_parent))?;
+    let final_dir = out_parent.join(format!("export_{manifest_id}"));
+    if final_dir.exists() {
+        return Ok(Exported {
+            dir: final_dir,
+            manifest_id,
+            data_sha256,
+            pack_sha256,
+            already_existed: true,
+        });
+    }
+    let tmp = out_parent.join(format!(".export_{manifest_id}.tmp-{}", std::process::id()));
+    let result = (|| -> Result<(), ExportError> {
+        for (rel, bytes) in &files {
+            let path = tmp.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            let mut f = File::create(&path).map_err(io(&path))?;
+            f.write_all(bytes).map_err(io(&path))?;
+            f.sync_all().map_err(io(&path))?;
+        }
+        std::fs::rename(&tmp, &final_dir).map_err(io(&final_dir))?;
+        if let Ok(d) = File::open(out_parent) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    Ok(Exported {
+        dir: final_dir,
+        manifest_id,
+        data_sha256,
+        pack_sha256,
+        already_existed: false,
+    })
+}

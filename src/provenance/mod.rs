@@ -1,0 +1,38 @@
+//! Provenance: the manifest, its canonical JSON and MANIFEST_ID, the export bundle
+//! (written atomically) and its verification.
+//!
+//! A bundle `export_<MANIFEST_ID>/` holds `manifest.json`, `MANIFEST_ID`, `view.png` (the
+//! canvas rendered on the CPU), `spectra/<ID>.csv` (canonical inputs), `traces/<ID>.csv`
+//! (exactly what is plotted, in display units), `sources/` (raw input files),
+//! `logs/log.txt`, `CITATION.txt`, `pack_sha256.txt` and `data_sha256.txt`. The
+//! definitions are in `docs/specs/ids.md` and `docs/dev/provenance.md`.
+
+pub mod bundle;
+pub mod manifest;
+pub mod recipe;
+pub mod verify;
+
+use sha2::{Digest, Sha256};
+
+use crate::ids::hex;
+
+/// Canonical JSON: object keys sorted (serde_json's map is a BTreeMap here), no
+/// whitespace, numbers as serde_json writes them (the shortest text that reads back to the
+/// same f64).
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    serde_json::to_string(value).expect("JSON values serialize")
+}
+
+/// sha256 over sorted lines `"<sha256>  <relative path>\n"` (the pack and data hashes).
+pub fn hash_of_listing(entries: &[(String, String)]) -> String {
+    let mut lines: Vec<String> = entries
+        .iter()
+        .map(|(path, sha)| format!("{sha}  {path}\n"))
+        .collect();
+    lines.sort();
+    let mut h = Sha256::new();
+    for l in &lines {
+        h.update(l.as_bytes());
+    }
+    hex(&h.finalize())
+}

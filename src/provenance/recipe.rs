@@ -1,0 +1,211 @@
+//! Recipes: what to export, without the generated parts — inputs by bundled name or path,
+//! transform chains, and the view settings. `spectra-workbench export RECIPE.json --out DIR`
+//! turns one into a bundle through the same session commands as the GUI.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::CsvOptions;
+use crate::session::{Command, Session};
+use crate::spectrum::Medium;
+use crate::transforms::Normalization;
+use crate::transforms::registry::Step;
+use crate::units::XUnit;
+use crate::view::{Canvas, MaskInterval, PaletteKey, PlotBounds, Smoothing, Theme};
+
+/// One input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RecipeInput {
+    /// A sample from `assets/samples/`, by file name.
+    Bundled(String),
+    /// A file, relative to the recipe's folder (or absolute).
+    File {
+        path: PathBuf,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        medium: Option<Medium>,
+    },
+}
+
+/// A chain of steps applied to one dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeDerive {
+    /// Index of the dataset to start from, in Library order (inputs first, then derived
+    /// datasets in the order the recipe makes them).
+    pub from: usize,
+    pub steps: Vec<Step>,
+    /// Replace the starting trace on the canvas instead of adding one.
+    #[serde(default)]
+    pub in_place: bool,
+}
+
+/// View settings; anything left out keeps its default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeView {
+    pub display_unit: Option<XUnit>,
+    pub normalization: Option<Normalization>,
+    pub smoothing: Option<Smoothing>,
+    pub palette_key: Option<PaletteKey>,
+    pub theme: Option<Theme>,
+    pub lod_budget_points: Option<usize>,
+    pub crosshair_visible: Option<bool>,
+    pub uncertainty_visible: Option<bool>,
+    pub snap_to_peak: Option<bool>,
+    pub snap_radius_nm: Option<f64>,
+    pub masks: Option<Vec<MaskInterval>>,
+    pub bounds: Option<PlotBounds>,
+    pub canvas: Option<Canvas>,
+}
+
+/// A recipe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    pub inputs: Vec<RecipeInput>,
+    #[serde(default)]
+    pub derive: Vec<RecipeDerive>,
+    #[serde(default)]
+    pub view: RecipeView,
+}
+
+/// Builds the session a recipe describes. Errors are one line naming what failed.
+pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session, String> {
+    let mut s = Session::default();
+    for input in &recipe.inputs {
+        match input {
+            RecipeInput::Bundled(name) => {
+                let d = crate::samples::load_sample(name)
+                    .ok_or_else(|| format!("no bundled sample named {name}"))?
+                    .map_err(|e| e.to_string())?;
+                s.apply(Command::AddDatasets(vec![d]))
+                    .map_err(|e| e.to_string())?;
+            }
+            RecipeInput::File { path, medium } => {
+                let full = if path.is_absolute() {
+                    path.clone()
+                } else {
+                    recipe_dir.join(path)
+                };
+                let ids = s
+                    .open_path(&full, &CsvOptions::default())
+                    .map_err(|e| e.to_string())?;
+                if let Some(m) = medium {
+                    for id in ids {
+                        s.apply(Command::DeclareMedium { id, medium: *m })
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+            }
+        }
+    }
+    for (k, d) in recipe.derive.iter().enumerate() {
+        let start = s
+            .datasets()
+            .get(d.from)
+            .ok_or_else(|| format!("derive[{k}]: no dataset at index {}", d.from))?
+            .id
+            .clone();
+        let mut current = start;
+        for (j, step) in d.steps.iter().enumerate() {
+            let in_place = d.in_place;
+            current = s
+                .apply_step(&current, step, in_place)
+                .map_err(|e| format!("derive[{k}] step {} ({}): {e}", j + 1, step.kind()))?;
+        }
+    }
+    let v = &recipe.view;
+    let mut commands = Vec::new();
+    if let Some(x) = v.display_unit {
+        commands.push(Command::SetDisplayUnit(x));
+    }
+    if let Some(x) = v.normalization {
+        commands.push(Command::SetNormalization(x));
+    }
+    if let Some(x) = v.smoothing {
+        commands.push(Command::SetSmoothing(x));
+    }
+    if let Some(x) = v.palette_key {
+        commands.push(Command::SetPalette(x));
+    }
+    if let Some(x) = v.theme {
+        commands.push(Command::SetTheme(x));
+    }
+    if let Some(x) = v.lod_budget_points {
+        commands.push(Command::SetLodBudget(x));
+    }
+    if let Some(x) = v.crosshair_visible {
+        commands.push(Command::SetCrosshair(x));
+    }
+    if let Some(x) = v.uncertainty_visible {
+        commands.push(Command::SetUncertainty(x));
+    }
+    if let Some(x) = v.snap_to_peak {
+        commands.push(Command::SetSnapToPeak(x));
+    }
+    if let Some(x) = v.snap_radius_nm {
+        commands.push(Command::SetSnapRadius(x));
+    }
+    if let Some(x) = v.bounds {
+        commands.push(Command::SetBounds(Some(x)));
+    }
+    if let Some(x) = v.canvas {
+        commands.push(Command::SetCanvas(x));
+    }
+    for c in commands {
+        s.apply(c).map_err(|e| format!("view: {e}"))?;
+    }
+    if let Some(masks) = &v.masks {
+        s.set_view_masks(masks.clone());
+    }
+    Ok(s)
+}
+
+/// The current UTC time as RFC 3339 with an explicit offset (`…+00:00`). The only place
+/// the clock is read for exports; the core takes time as a value.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339_from_unix(secs)
+}
+
+/// RFC 3339 (UTC, `+00:00`) for seconds since the Unix epoch.
+pub fn rfc3339_from_unix(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_values() {
+        assert_eq!(rfc3339_from_unix(0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(rfc3339_from_unix(951_782_400), "2000-02-29T00:00:00+00:00");
+        assert_eq!(
+            rfc3339_from_unix(1_795_327_200),
+            "2026-11-22T06:00:00+00:00"
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! Verifying a bundle: the manifest decodes, every listed file exists with its size and
+//! hash, nothing is unlisted, the pack and data hashes and MANIFEST_ID recompute.
+
+use std::path::Path;
+
+use crate::ids::sha256_hex;
+use crate::provenance::hash_of_listing;
+use crate::provenance::manifest::Manifest;
+
+/// Files a bundle holds that `outputs[]` does not list (they are made from it).
+const UNLISTED_BY_DESIGN: [&str; 3] = ["manifest.json", "pack_sha256.txt", "data_sha256.txt"];
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(root, &path, out)?;
+        } else {
+            let rel = path.strip_prefix(root).expect("under root");
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
+
+/// Every problem found, one line each naming the path; empty when the bundle is intact.
+pub fn verify_bundle(dir: &Path) -> Result<Vec<String>, String> {
+    let manifest_path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| format!("{}: cannot read: {e}", manifest_path.display()))?;
+    let mut failures = Vec::new();
+    let manifest: Manifest = match serde_json::from_str(&text) {
+        Ok(m) => m,
+        Err(e) => return Ok(vec![format!("manifest.json: {e}")]),
+    };
+    let id = manifest.manifest_id();
+    match std::fs::read_to_string(dir.join("MANIFEST_ID")) {
+        Ok(s) if s.trim() == id => {}
+        Ok(s) => failures.push(format!(
+            "MANIFEST_ID: says {}, the manifest hashes to {id}",
+            s.trim()
+        )),
+        Err(_) => failures.push("MANIFEST_ID: missing".into()),
+    }
+    let dir_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if dir_name != format!("export_{id}") {
+        failures.push(format!(
+            "{dir_name}: folder name does not match MANIFEST_ID {id}"
+        ));
+    }
+    let mut sorted = manifest.outputs.clone();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    if sorted != manifest.outputs {
+        failures.push("manifest.json: outputs are not sorted by path".into());
+    }
+    let mut actual = Vec::new();
+    for o in &manifest.outputs {
+        if o.path.starts_with('/') || o.path.split('/').any(|c| c == ".." || c.is_empty()) {
+            failures.push(format!("{}: not a plain relative path", o.path));
+            continue;
+        }
+        match std::fs::read(dir.join(&o.path)) {
+            Err(_) => failures.push(format!("{}: missing", o.path)),
+            Ok(bytes) => {
+                let sha = sha256_hex(&bytes);
+                if bytes.len() as u64 != o.byte_size {
+                    failures.push(format!(
+                        "{}: size {} but the manifest says {}",
+                        o.path,
+                        bytes.len(),
+                        o.byte_size
+                    ));
+                }
+                if sha != o.sha256 {
+                    failures.push(format!("{}: sha256 differs from the manifest", o.path));
+                }
+                actual.push((o.path.clone(), sha));
+            }
+        }
+    }
+    let mut present = Vec::new();
+    walk(dir, dir, &mut present).map_err(|e| format!("{}: {e}", dir.display()))?;
+    present.sort();
+    for p in &present {
+        if !UNLISTED_BY_DESIGN.contains(&p.as_str())
+            && !manifest.outputs.iter().any(|o| &o.path == p)
+        {
+            failures.push(format!("{p}: not listed in the manifest"));
+        }
+    }
+    let pack = hash_of_listing(&actual);
+    let data = hash_of_listing(
+        &actual
+            .iter()
+            .filter(|(p, _)| p.starts_with("spectra/") || p.starts_with("traces/"))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    for (file, want) in [("pack_sha256.txt", pack), ("data_sha256.txt", data)] {
+        match std::fs::read_to_string(dir.join(file)) {
+            Ok(s) if s.trim() == want => {}
+            Ok(_) => failures.push(format!("{file}: does not match the files")),
+            Err(_) => failures.push(format!("{file}: missing")),
+        }
+    }
+    Ok(failures)
+}

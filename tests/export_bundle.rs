@@ -1,0 +1,228 @@
+//! Export bundles on the real binary: round trip (export → verify), determinism, tampering
+//! of every kind of file, no paths of the user's machine inside.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
+}
+
+fn recipe() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/dwarfs_calibrated.recipe.json")
+}
+
+fn export(recipe: &Path, out: &Path) -> PathBuf {
+    let o = bin()
+        .arg("export")
+        .arg(recipe)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    PathBuf::from(String::from_utf8(o.stdout).unwrap().trim())
+}
+
+fn verify(bundle: &Path) -> Output {
+    bin().arg("verify").arg(bundle).output().unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn export_then_verify_is_clean_and_two_exports_agree() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let bundle_a = export(&recipe(), a.path());
+    let bundle_b = export(&recipe(), b.path());
+    assert_eq!(verify(&bundle_a).status.code(), Some(0));
+    assert_eq!(
+        bundle_a.file_name(),
+        bundle_b.file_name(),
+        "same MANIFEST_ID"
+    );
+    for file in ["data_sha256.txt", "view.png", "MANIFEST_ID"] {
+        assert_eq!(
+            std::fs::read(bundle_a.join(file)).unwrap(),
+            std::fs::read(bundle_b.join(file)).unwrap(),
+            "{file} differs between two exports"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle_a.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["schema_version"], "1.2.0");
+    assert_eq!(manifest["transforms"].as_array().unwrap().len(), 5);
+    assert!(manifest["created_at"].as_str().unwrap().ends_with("+00:00"));
+    let outputs = manifest["outputs"].as_array().unwrap();
+    let paths: Vec<&str> = outputs
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    assert!(paths.iter().any(|p| p.starts_with("traces/")));
+    assert!(paths.contains(&"view.png"));
+}
+
+#[test]
+fn verify_names_every_kind_of_tampering() {
+    let out = tempfile::tempdir().unwrap();
+    let original = export(&recipe(), out.path());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(original.join("manifest.json")).unwrap()).unwrap();
+    let listed: Vec<String> = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap().to_string())
+        .collect();
+    let mut kinds_checked = 0;
+    for prefix in [
+        "spectra/",
+        "traces/",
+        "sources/",
+        "view.png",
+        "logs/",
+        "CITATION.txt",
+        "MANIFEST_ID",
+    ] {
+        let Some(path) = listed.iter().find(|p| p.starts_with(prefix)) else {
+            continue;
+        };
+        let work = tempfile::tempdir().unwrap();
+        let copy = work.path().join(original.file_name().unwrap());
+        copy_dir(&original, &copy);
+        let f = copy.join(path);
+        let mut bytes = std::fs::read(&f).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x01;
+        std::fs::write(&f, bytes).unwrap();
+        let o = verify(&copy);
+        assert_eq!(o.status.code(), Some(1), "{path}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(path.as_str()),
+            "{path}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        kinds_checked += 1;
+    }
+    assert_eq!(kinds_checked, 7);
+    // An added file, a deleted file, an edited manifest field.
+    let work = tempfile::tempdir().unwrap();
+    let copy = work.path().join(original.file_name().unwrap());
+    copy_dir(&original, &copy);
+    std::fs::write(copy.join("spectra/extra.csv"), "x,y\n1,2\n").unwrap();
+    std::fs::remove_file(copy.join("logs/log.txt")).unwrap();
+    let text = std::fs::read_to_string(copy.join("manifest.json")).unwrap();
+    std::fs::write(
+        copy.join("manifest.json"),
+        text.replace("\"seed\": 0", "\"seed\": 1"),
+    )
+    .unwrap();
+    let o = verify(&copy);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr.contains("spectra/extra.csv: not listed"), "{stderr}");
+    assert!(stderr.contains("logs/log.txt: missing"), "{stderr}");
+    assert!(stderr.contains("MANIFEST_ID"), "{stderr}");
+}
+
+#[test]
+fn no_path_of_the_users_machine_is_inside_the_bundle() {
+    // A recipe and its input under a fake home folder with a recognisable name.
+    let home = tempfile::tempdir().unwrap();
+    let secret = home.path().join("home").join("alice-secret-user");
+    std::fs::create_dir_all(&secret).unwrap();
+    std::fs::write(
+        secret.join("lamp.csv"),
+        "wavelength_nm,counts\n500,1\n501,3\n502,2\n",
+    )
+    .unwrap();
+    let r = secret.join("r.recipe.json");
+    std::fs::write(
+        &r,
+        r#"{"inputs":[{"file":{"path":"lamp.csv"}}],"view":{"canvas":{"width_pt":400,"height_pt":300,"pixels_per_point":1}}}"#,
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let bundle = export(&r, out.path());
+    assert_eq!(verify(&bundle).status.code(), Some(0));
+    let mut stack = vec![bundle.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    !text.contains("alice-secret-user"),
+                    "{} leaks the home path",
+                    p.display()
+                );
+                assert!(
+                    !text.contains(&*home.path().to_string_lossy()),
+                    "{} leaks a path",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert!(bundle.join("sources/lamp.csv").exists());
+}
+
+#[test]
+fn bad_recipes_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, says) in [
+        ("{", "EOF"),
+        (
+            r#"{"inputs":[{"bundled":"nope.csv"}]}"#,
+            "no bundled sample",
+        ),
+        (r#"{"inputs":[],"surprise":1}"#, "unknown field"),
+        (r#"{"inputs":[]}"#, "nothing to export"),
+        (
+            r#"{"inputs":[{"bundled":"synthetic_hydrogen_lamp.csv"}],"derive":[{"from":3,"steps":[]}]}"#,
+            "no dataset at index 3",
+        ),
+    ] {
+        let r = dir.path().join("bad.recipe.json");
+        std::fs::write(&r, text).unwrap();
+        let o = bin()
+            .arg("export")
+            .arg(&r)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{text}: {stderr}");
+        assert!(stderr.contains(says), "{text}: {stderr}");
+        assert!(
+            !dir.path().join("out").exists()
+                || std::fs::read_dir(dir.path().join("out")).unwrap().count() == 0
+        );
+    }
+    let o = verify(&dir.path().join("missing"));
+    assert_eq!(o.status.code(), Some(2));
+}
