@@ -111,6 +111,9 @@ pub enum Verb {
     /// Check a bundle: manifest, every file's hash and size, nothing missing or unlisted,
     /// pack and data hashes, MANIFEST_ID. Exit 1 listing each failure.
     Verify { bundle: PathBuf },
+    /// Re-ingest a bundle's spectra, re-apply its steps, re-render view.png and compare;
+    /// prints JSON {rmse, max_abs_diff, traces_equal, ids_equal, view_state_equal}.
+    Replay { bundle: PathBuf },
     /// Write a spectrum as CSV (x, y, σ) in a chosen x unit.
     Convert {
         file: PathBuf,
@@ -173,6 +176,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Verb::Inspect { file, json, read }) => inspect(&file, json, &read.csv_options()),
         Some(Verb::Export { recipe, out }) => export(&recipe, &out),
         Some(Verb::Verify { bundle }) => verify(&bundle),
+        Some(Verb::Replay { bundle }) => replay(&bundle),
         Some(Verb::Apply {
             file,
             steps,
@@ -310,6 +314,27 @@ fn export(recipe_path: &Path, out: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
     println!("{}", exported.dir.display());
     Ok(())
+}
+
+fn replay(bundle: &Path) -> Result<(), Failure> {
+    let report = crate::provenance::replay::replay_bundle(bundle)
+        .map_err(|e| Failure::bad_input(format!("{}: {e}", bundle.display())))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).expect("report serializes")
+    );
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(Failure {
+            message: format!(
+                "{}: replay differs ({})",
+                bundle.display(),
+                report.problems.join("; ")
+            ),
+            code: 1,
+        })
+    }
 }
 
 fn verify(bundle: &Path) -> Result<(), Failure> {

@@ -226,3 +226,41 @@ fn bad_recipes_exit_2() {
     let o = verify(&dir.path().join("missing"));
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn replay_reproduces_the_bundle_exactly_and_notices_changed_data() {
+    let out = tempfile::tempdir().unwrap();
+    let bundle = export(&recipe(), out.path());
+    let o = bin().arg("replay").arg(&bundle).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["rmse"], 0.0);
+    assert_eq!(report["max_abs_diff"], 0);
+    assert_eq!(report["traces_equal"], true);
+    assert_eq!(report["ids_equal"], true);
+    assert_eq!(report["view_state_equal"], true);
+    // Change one number of one input: its ID and everything derived from it change.
+    let spectra = bundle.join("spectra");
+    let file = std::fs::read_dir(&spectra)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let row = lines.len() / 2;
+    let mut fields: Vec<String> = lines[row].split(',').map(str::to_string).collect();
+    fields[1] = format!("{}", fields[1].parse::<f64>().unwrap() * 1.5 + 1.0);
+    lines[row] = fields.join(",");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let o = bin().arg("replay").arg(&bundle).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["ids_equal"], false);
+}

@@ -78,7 +78,7 @@ fn csv_rows(bytes: &[u8]) -> u64 {
 }
 
 /// The displayed data of one trace at full resolution, in display units.
-fn trace_csv(
+pub(crate) fn trace_csv(
     view: &crate::view::ViewState,
     name: &str,
     id: &DatasetId,

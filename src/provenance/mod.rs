@@ -10,6 +10,7 @@
 pub mod bundle;
 pub mod manifest;
 pub mod recipe;
+pub mod replay;
 pub mod verify;
 
 use sha2::{Digest, Sha256};
