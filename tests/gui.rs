@@ -253,3 +253,58 @@ fn a_failing_step_shows_its_error_on_the_form_and_changes_nothing() {
     assert_eq!(h.state().session().datasets().len(), 3);
     assert!(h.state().session().records().is_empty());
 }
+
+#[test]
+fn export_view_writes_the_same_bundle_as_the_cli_recipe() {
+    let out_gui = tempfile::tempdir().unwrap();
+    let out_cli = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.state_mut().set_export_dir(out_gui.path().to_path_buf());
+    h.get_by_label("Export view").click();
+    h.run_steps(2);
+    let done = h.state().last_export().expect("exported").clone();
+    assert_eq!(
+        spectra_workbench::provenance::verify::verify_bundle(&done.dir).unwrap(),
+        Vec::<String>::new()
+    );
+    // The same view as a recipe, exported the CLI's way. The view is the one at the moment
+    // of export (the notice panel that appears afterwards shrinks the canvas).
+    let manifest: spectra_workbench::provenance::manifest::Manifest =
+        serde_json::from_slice(&std::fs::read(done.dir.join("manifest.json")).unwrap()).unwrap();
+    let view = manifest.view_state.clone();
+    let recipe = serde_json::json!({
+        "inputs": spectra_workbench::samples::SAMPLES.iter().map(|(n, _)| serde_json::json!({"bundled": n})).collect::<Vec<_>>(),
+        "view": {"normalization": "max", "canvas": view.canvas},
+    });
+    let recipe: spectra_workbench::provenance::recipe::Recipe =
+        serde_json::from_value(recipe).unwrap();
+    let session = spectra_workbench::provenance::recipe::session_from_recipe(
+        &recipe,
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    assert_eq!(
+        session.view(),
+        &view,
+        "the recipe reproduces the GUI's view state"
+    );
+    let cli = spectra_workbench::provenance::bundle::export_session(
+        &session,
+        out_cli.path(),
+        "2026-01-01T00:00:00+00:00",
+    )
+    .unwrap();
+    assert_eq!(cli.manifest_id, done.manifest_id);
+    assert_eq!(cli.data_sha256, done.data_sha256);
+    assert_eq!(
+        std::fs::read(cli.dir.join("view.png")).unwrap(),
+        std::fs::read(done.dir.join("view.png")).unwrap(),
+        "GUI and CLI render the same picture"
+    );
+    // The notice offers the folder and the citation; the lineage window opens.
+    assert!(h.query_by_label("Open folder").is_some());
+    assert!(h.query_by_label("Copy citation").is_some());
+    h.get_by_label("View lineage").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Inputs").is_some());
+}

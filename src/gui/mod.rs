@@ -41,6 +41,9 @@ pub struct PersistedState {
     pub view: ViewState,
     pub sources: Vec<SourceRef>,
     pub recent: Vec<PathBuf>,
+    /// Where Export view writes bundles (a setting).
+    #[serde(default)]
+    pub export_dir: Option<PathBuf>,
 }
 
 /// A message for the user in the status area.
@@ -92,6 +95,11 @@ pub struct WorkbenchApp {
     theme_applied: Option<crate::view::Theme>,
     calibration: calibration::CalibrationForm,
     derive_rx: Option<Receiver<DeriveResult>>,
+    /// Where Export view writes bundles.
+    export_dir: PathBuf,
+    /// The last export, for the notice's Open folder and Copy citation buttons.
+    last_export: Option<crate::provenance::bundle::Exported>,
+    lineage_open: bool,
 }
 
 impl WorkbenchApp {
@@ -161,6 +169,12 @@ impl WorkbenchApp {
             theme_applied: None,
             calibration: calibration::CalibrationForm::default(),
             derive_rx: None,
+            export_dir: restored
+                .export_dir
+                .clone()
+                .unwrap_or_else(default_export_dir),
+            last_export: None,
+            lineage_open: false,
         }
     }
 
@@ -264,6 +278,35 @@ impl WorkbenchApp {
                     v
                 }),
             recent: self.recent.clone(),
+            export_dir: Some(self.export_dir.clone()),
+        }
+    }
+
+    /// Sets the folder Export view writes to.
+    pub fn set_export_dir(&mut self, dir: PathBuf) {
+        self.export_dir = dir;
+    }
+
+    /// The last export, if any.
+    pub fn last_export(&self) -> Option<&crate::provenance::bundle::Exported> {
+        self.last_export.as_ref()
+    }
+
+    /// Exports what is on the canvas: the same bundle the CLI writes, from the traces
+    /// already prepared for the screen.
+    pub fn export_view(&mut self) {
+        let created_at = crate::provenance::recipe::now_rfc3339();
+        match crate::provenance::bundle::write_bundle(
+            &self.session,
+            &self.display,
+            &self.export_dir,
+            &created_at,
+        ) {
+            Ok(done) => {
+                self.notify(format!("exported to {}", done.dir.display()));
+                self.last_export = Some(done);
+            }
+            Err(e) => self.notify_error(format!("export: {e}")),
         }
     }
 
@@ -452,6 +495,12 @@ impl WorkbenchApp {
                 egui::Key::O,
             ))
         });
+        let export_key = ui.ctx().input_mut(|i| {
+            i.consume_shortcut(&egui::KeyboardShortcut::new(
+                egui::Modifiers::COMMAND,
+                egui::Key::E,
+            ))
+        });
         let quit = ui.ctx().input_mut(|i| {
             i.consume_shortcut(&egui::KeyboardShortcut::new(
                 egui::Modifiers::COMMAND,
@@ -481,12 +530,40 @@ impl WorkbenchApp {
             });
         }
 
-        panels::toolbar(
+        let toolbar = panels::toolbar(
             ui,
             self.session.view(),
             &mut self.calibration.open,
             &mut commands,
         );
+        if toolbar.export || export_key {
+            self.export_view();
+        }
+        if toolbar.lineage {
+            self.lineage_open = true;
+        }
+        if let Some(done) = &self.last_export {
+            let mut close = false;
+            egui::Panel::bottom("export_notice").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(format!("Exported {}", done.dir.display()));
+                    if ui.button("Open folder").clicked() {
+                        open_in_file_manager(&done.dir);
+                    }
+                    if ui.button("Copy citation").clicked()
+                        && let Ok(text) = std::fs::read_to_string(done.dir.join("CITATION.txt"))
+                    {
+                        ui.ctx().copy_text(text);
+                    }
+                    if ui.small_button("Dismiss").clicked() {
+                        close = true;
+                    }
+                });
+            });
+            if close {
+                self.last_export = None;
+            }
+        }
         let dismissed = panels::status_bar(
             ui,
             &self.session,
@@ -543,6 +620,7 @@ impl WorkbenchApp {
         commands.extend(canvas_out.commands);
 
         self.help_windows(ui);
+        self.lineage_window(ui);
 
         for c in commands {
             self.apply(c);
@@ -553,6 +631,83 @@ impl WorkbenchApp {
         if navigation || !self.pending.is_empty() || self.derive_rx.is_some() {
             // The frame drew last frame's bounds; draw once more with the new ones.
             ui.ctx().request_repaint();
+        }
+    }
+
+    fn lineage_window(&mut self, ui: &mut egui::Ui) {
+        if !self.lineage_open {
+            return;
+        }
+        let mut open = true;
+        let session = &self.session;
+        egui::Window::new("View lineage")
+            .open(&mut open)
+            .default_width(640.0)
+            .show(ui.ctx(), |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    ui.heading("Inputs");
+                    for d in session
+                        .datasets()
+                        .iter()
+                        .filter(|d| !matches!(d.source, SourceRef::Derived(_)))
+                    {
+                        ui.horizontal(|ui| {
+                            ui.label(d.source.display_name());
+                            ui.monospace(d.id.short());
+                            if ui.small_button("Copy ID").clicked() {
+                                ui.ctx().copy_text(d.id.to_string());
+                            }
+                            if let Some(h) = &d.source_sha256 {
+                                if ui.small_button("Copy file sha256").clicked() {
+                                    ui.ctx().copy_text(h.clone());
+                                }
+                            }
+                        });
+                    }
+                    ui.heading("Transforms");
+                    if session.records().is_empty() {
+                        ui.label("(none)");
+                    }
+                    for r in session.records() {
+                        ui.horizontal(|ui| {
+                            ui.strong(&r.kind);
+                            let parents: Vec<&str> =
+                                r.parent_ids.iter().map(|p| p.short()).collect();
+                            ui.monospace(format!(
+                                "{} → {}",
+                                parents.join(" + "),
+                                r.output_id.short()
+                            ));
+                            if ui.small_button("Copy transform ID").clicked() {
+                                ui.ctx().copy_text(r.id.clone());
+                            }
+                            if ui.small_button("Copy step JSON").clicked() {
+                                let step = serde_json::json!({"kind": r.kind, "params": r.params});
+                                ui.ctx().copy_text(step.to_string());
+                            }
+                        });
+                    }
+                    if let Some(done) = &self.last_export {
+                        ui.heading("Last export");
+                        ui.horizontal(|ui| {
+                            ui.label("MANIFEST_ID");
+                            ui.monospace(&done.manifest_id[..16]);
+                            if ui.small_button("Copy").clicked() {
+                                ui.ctx().copy_text(done.manifest_id.clone());
+                            }
+                        });
+                        ui.horizontal(|ui| {
+                            ui.label("Data hash (citation)");
+                            ui.monospace(&done.data_sha256[..16]);
+                            if ui.small_button("Copy").clicked() {
+                                ui.ctx().copy_text(done.data_sha256.clone());
+                            }
+                        });
+                    }
+                });
+            });
+        if !open {
+            self.lineage_open = false;
         }
     }
 
@@ -592,6 +747,30 @@ const ABOUT: &str = concat!(
     "\nA desktop spectra workbench: load, overlay, transform and export spectra with full provenance.\n\
 Licence: MIT OR Apache-2.0. Bundled sample data: see assets/README.md."
 );
+
+/// The default export folder: Documents/spectra-workbench exports (or the home folder).
+fn default_export_dir() -> PathBuf {
+    directories::UserDirs::new()
+        .map(|u| {
+            u.document_dir()
+                .map(|d| d.to_path_buf())
+                .unwrap_or_else(|| u.home_dir().to_path_buf())
+        })
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("spectra-workbench exports")
+}
+
+/// Opens a folder in the platform's file manager (best effort; failures are ignored).
+fn open_in_file_manager(dir: &Path) {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let _ = std::process::Command::new(program).arg(dir).spawn();
+}
 
 fn pick_files() -> Vec<PathBuf> {
     rfd::FileDialog::new()

@@ -105,12 +105,20 @@ pub fn menu_bar(
     actions
 }
 
+/// Toolbar actions that are not session commands.
+#[derive(Default)]
+pub struct ToolbarActions {
+    pub export: bool,
+    pub lineage: bool,
+}
+
 pub fn toolbar(
     ui: &mut egui::Ui,
     view: &ViewState,
     calibration_open: &mut bool,
     commands: &mut Vec<Command>,
-) {
+) -> ToolbarActions {
+    let mut actions = ToolbarActions::default();
     egui::Panel::top("toolbar").show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {
             let mut unit = view.display_unit;
@@ -223,8 +231,20 @@ pub fn toolbar(
             ui.separator();
             ui.toggle_value(calibration_open, "Calibration")
                 .on_hover_text("Transforms: air/vacuum, velocity, LSF, resample, normalize, smooth, masks, A−B, A÷B");
+            ui.separator();
+            if ui
+                .button("Export view")
+                .on_hover_text("Write a verifiable bundle of exactly this view (Ctrl+E)")
+                .clicked()
+            {
+                actions.export = true;
+            }
+            if ui.button("View lineage").clicked() {
+                actions.lineage = true;
+            }
         });
     });
+    actions
 }
 
 pub fn library(ui: &mut egui::Ui, session: &Session, commands: &mut Vec<Command>) {
