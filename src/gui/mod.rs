@@ -657,10 +657,10 @@ impl WorkbenchApp {
                             if ui.small_button("Copy ID").clicked() {
                                 ui.ctx().copy_text(d.id.to_string());
                             }
-                            if let Some(h) = &d.source_sha256 {
-                                if ui.small_button("Copy file sha256").clicked() {
-                                    ui.ctx().copy_text(h.clone());
-                                }
+                            if let Some(h) = &d.source_sha256
+                                && ui.small_button("Copy file sha256").clicked()
+                            {
+                                ui.ctx().copy_text(h.clone());
                             }
                         });
                     }
