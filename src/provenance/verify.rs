@@ -7,6 +7,20 @@ use crate::ids::sha256_hex;
 use crate::provenance::hash_of_listing;
 use crate::provenance::manifest::Manifest;
 
+/// The manifest schema (JSON Schema 2020-12), embedded: validation never fetches anything.
+pub const SCHEMA: &str = include_str!("../../schemas/provenance_schema.json");
+
+/// Schema problems of a manifest's JSON, one line each (empty when it conforms).
+pub fn schema_errors(manifest: &serde_json::Value) -> Vec<String> {
+    let schema: serde_json::Value =
+        serde_json::from_str(SCHEMA).expect("the embedded schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the embedded schema is valid");
+    validator
+        .iter_errors(manifest)
+        .map(|e| format!("manifest.json: schema: {} at '{}'", e, e.instance_path()))
+        .collect()
+}
+
 /// Files a bundle holds that `outputs[]` does not list (they are made from it).
 const UNLISTED_BY_DESIGN: [&str; 3] = ["manifest.json", "pack_sha256.txt", "data_sha256.txt"];
 
@@ -30,9 +44,16 @@ pub fn verify_bundle(dir: &Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(&manifest_path)
         .map_err(|e| format!("{}: cannot read: {e}", manifest_path.display()))?;
     let mut failures = Vec::new();
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(value) => failures.extend(schema_errors(&value)),
+        Err(e) => return Ok(vec![format!("manifest.json: {e}")]),
+    }
     let manifest: Manifest = match serde_json::from_str(&text) {
         Ok(m) => m,
-        Err(e) => return Ok(vec![format!("manifest.json: {e}")]),
+        Err(e) => {
+            failures.push(format!("manifest.json: {e}"));
+            return Ok(failures);
+        }
     };
     let id = manifest.manifest_id();
     match std::fs::read_to_string(dir.join("MANIFEST_ID")) {
