@@ -217,5 +217,49 @@ fn main() {
             "<= 150 ms",
         );
     }
+    if wanted("export") {
+        use spectra_workbench::provenance::{bundle, verify};
+        let mut s = spectra_workbench::session::Session::default();
+        let datasets: Vec<Dataset> = (0..3)
+            .map(|k| {
+                let y_k: Vec<f64> = y.iter().map(|v| v + k as f64 * 0.3).collect();
+                let sp = Spectrum::new(format!("trace {k}"), x.clone(), y_k, None).unwrap();
+                Dataset::new(
+                    sp,
+                    "csv",
+                    SourceRef::Bundled(format!("trace{k}.csv")),
+                    vec![],
+                )
+            })
+            .collect();
+        s.apply(Command::AddDatasets(datasets)).unwrap();
+        let dir = std::env::temp_dir().join(format!("swb-bench-{}", std::process::id()));
+        let mut n = 0;
+        let floor = floor_ms(&y);
+        let t = median_ms(3, || {
+            n += 1;
+            let out = dir.join(n.to_string());
+            black_box(bundle::export_session(&s, &out, "2026-01-01T00:00:00+00:00").unwrap());
+        });
+        table.push(
+            "export bundle, 3 traces x 1e6",
+            t,
+            "1 pass over y (1e6 f64)",
+            floor,
+            "<= 1500 ms",
+        );
+        let one = bundle::export_session(&s, &dir.join("v"), "2026-01-01T00:00:00+00:00").unwrap();
+        let t = median_ms(5, || {
+            black_box(verify::verify_bundle(&one.dir).unwrap());
+        });
+        table.push(
+            "verify bundle, 3 traces x 1e6",
+            t,
+            "1 pass over y (1e6 f64)",
+            floor,
+            "<= 500 ms",
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     table.write();
 }
