@@ -278,19 +278,30 @@ fn inspect(file: &Path, json: bool, options: &CsvOptions) -> Result<(), Failure>
     written.map_err(|e| Failure::bad_input(format!("stdout: {e}")))
 }
 
-fn convert(file: &Path, out: &Path, unit: XUnit, options: &CsvOptions) -> Result<(), Failure> {
-    let mut session = Session::default();
+/// Opens a file that must hold exactly one spectrum (`why` completes the error).
+fn open_single(
+    session: &mut Session,
+    file: &Path,
+    options: &CsvOptions,
+    why: &str,
+) -> Result<crate::ids::DatasetId, Failure> {
     let ids = session
         .open_path(file, options)
         .map_err(Failure::bad_input)?;
-    if ids.len() != 1 {
-        return Err(Failure::bad_input(format!(
-            "{}: holds {} spectra; convert writes one",
+    match <[_; 1]>::try_from(ids) {
+        Ok([id]) => Ok(id),
+        Err(ids) => Err(Failure::bad_input(format!(
+            "{}: holds {} spectra; {why}",
             file.display(),
             ids.len()
-        )));
+        ))),
     }
-    let d = session.dataset(&ids[0]).expect("just added");
+}
+
+fn convert(file: &Path, out: &Path, unit: XUnit, options: &CsvOptions) -> Result<(), Failure> {
+    let mut session = Session::default();
+    let id = open_single(&mut session, file, options, "convert writes one")?;
+    let d = session.dataset(&id).expect("just added");
     if out.is_dir() {
         return Err(Failure::bad_input(format!(
             "{}: is a directory",
@@ -368,16 +379,7 @@ fn apply(
         .map_err(|e| Failure::bad_input(format!("{}: {e}", steps_path.display())))?;
     // The same session and commands as the GUI: open, declare, derive step by step.
     let mut session = Session::default();
-    let ids = session
-        .open_path(file, options)
-        .map_err(Failure::bad_input)?;
-    if ids.len() != 1 {
-        return Err(Failure::bad_input(format!(
-            "{}: holds {} spectra; apply takes one",
-            file.display(),
-            ids.len()
-        )));
-    }
+    let ids = [open_single(&mut session, file, options, "apply takes one")?];
     if let Some(medium) = medium {
         session
             .apply(crate::session::Command::DeclareMedium {

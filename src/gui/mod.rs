@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::display::DisplayTrace;
 use crate::ids::DatasetId;
 use crate::ingest::{CsvOptions, IngestError};
-use crate::render::{self, SceneTrace};
+use crate::render;
 use crate::samples;
 use crate::session::{Command, CommandError, Dataset, Session, SourceRef, derive, read_datasets};
 use crate::transforms::registry::StepRecord;
@@ -595,21 +595,8 @@ impl WorkbenchApp {
             if canvas != view.canvas {
                 commands.push(Command::SetCanvas(canvas));
             }
-            let scene: Vec<SceneTrace<'_>> = view
-                .active_traces
-                .iter()
-                .enumerate()
-                .filter_map(|(order, t)| {
-                    let d = self.session.dataset(&t.dataset_id)?;
-                    Some(SceneTrace {
-                        id: &d.id,
-                        name: &d.spectrum.name,
-                        trace: self.display.get(&d.id)?,
-                        visible: t.visible,
-                        order,
-                    })
-                })
-                .collect();
+            let (scene, _) =
+                crate::provenance::bundle::scene_of(&self.session, &view, &self.display);
             canvas_out = render::draw_canvas(ui, &view, &scene);
         });
         self.readout = canvas_out.readout;

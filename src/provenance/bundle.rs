@@ -115,6 +115,30 @@ pub(crate) fn trace_csv(
     out
 }
 
+/// The canvas's traces in active order, and the active IDs that have no dataset or no
+/// prepared trace (shared by export and replay, so both draw the same scene).
+pub(crate) fn scene_of<'a>(
+    session: &'a Session,
+    view: &'a crate::view::ViewState,
+    traces: &'a BTreeMap<DatasetId, Arc<DisplayTrace>>,
+) -> (Vec<SceneTrace<'a>>, Vec<&'a DatasetId>) {
+    let mut scene = Vec::new();
+    let mut unresolved = Vec::new();
+    for (order, t) in view.active_traces.iter().enumerate() {
+        match (session.dataset(&t.dataset_id), traces.get(&t.dataset_id)) {
+            (Some(d), Some(trace)) => scene.push(SceneTrace {
+                id: &d.id,
+                name: &d.spectrum.name,
+                trace,
+                visible: t.visible,
+                order,
+            }),
+            _ => unresolved.push(&t.dataset_id),
+        }
+    }
+    (scene, unresolved)
+}
+
 /// Prepares every dataset's display trace for the view's smoothing, then writes the
 /// bundle (the CLI's path; the GUI passes the traces it already has).
 pub fn export_session(
@@ -175,25 +199,12 @@ pub fn write_bundle(
         }
     }
     // What is plotted, trace by trace, and the picture.
-    let mut scene = Vec::new();
-    for (order, t) in view.active_traces.iter().enumerate() {
-        let (Some(d), Some(trace)) = (session.dataset(&t.dataset_id), traces.get(&t.dataset_id))
-        else {
-            continue;
-        };
-        if t.visible {
-            files.insert(
-                format!("traces/{}.csv", d.id),
-                trace_csv(view, &d.spectrum.name, &d.id, trace),
-            );
-        }
-        scene.push(SceneTrace {
-            id: &d.id,
-            name: &d.spectrum.name,
-            trace,
-            visible: t.visible,
-            order,
-        });
+    let (scene, _unresolved) = scene_of(session, view, traces);
+    for t in scene.iter().filter(|t| t.visible) {
+        files.insert(
+            format!("traces/{}.csv", t.id),
+            trace_csv(view, t.name, t.id, t.trace),
+        );
     }
     if scene.is_empty() {
         return Err(ExportError::Empty);

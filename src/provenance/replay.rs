@@ -11,9 +11,8 @@ use serde::Serialize;
 use crate::display::DisplayTrace;
 use crate::ids::DatasetId;
 use crate::ingest::CsvOptions;
-use crate::provenance::bundle::trace_csv;
+use crate::provenance::bundle::{scene_of, trace_csv};
 use crate::provenance::manifest::Manifest;
-use crate::render::SceneTrace;
 use crate::render::offscreen::render_canvas;
 use crate::session::{Command, Dataset, Session, SourceRef, derive};
 use crate::spectrum::Medium;
@@ -146,33 +145,19 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, String> {
             )
         })
         .collect();
-    let mut scene = Vec::new();
+    let (scene, unresolved) = scene_of(&session, &view, &traces);
+    for id in unresolved {
+        problems.push(format!("view_state: trace {id} could not be rebuilt"));
+        view_state_equal = false;
+    }
     let mut traces_equal = true;
-    for (order, t) in view.active_traces.iter().enumerate() {
-        let (Some(d), Some(trace)) = (session.dataset(&t.dataset_id), traces.get(&t.dataset_id))
-        else {
-            problems.push(format!(
-                "view_state: trace {} could not be rebuilt",
-                t.dataset_id
-            ));
-            view_state_equal = false;
-            continue;
-        };
-        if t.visible {
-            let rel = format!("traces/{}.csv", d.id);
-            let again = trace_csv(&view, &d.spectrum.name, &d.id, trace);
-            if read(&rel).ok().as_deref() != Some(&again[..]) {
-                problems.push(format!("{rel}: regenerated trace differs"));
-                traces_equal = false;
-            }
+    for t in scene.iter().filter(|t| t.visible) {
+        let rel = format!("traces/{}.csv", t.id);
+        let again = trace_csv(&view, t.name, t.id, t.trace);
+        if read(&rel).ok().as_deref() != Some(&again[..]) {
+            problems.push(format!("{rel}: regenerated trace differs"));
+            traces_equal = false;
         }
-        scene.push(SceneTrace {
-            id: &d.id,
-            name: &d.spectrum.name,
-            trace,
-            visible: t.visible,
-            order,
-        });
     }
     let picture = render_canvas(&view, &scene);
     let stored = image::load_from_memory(&read("view.png")?)
