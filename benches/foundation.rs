@@ -15,7 +15,7 @@ use std::hint::black_box;
 
 use common::{Table, floor_ms, median_ms, signal, wanted};
 use spectra_workbench::gui::WorkbenchApp;
-use spectra_workbench::ingest::{CsvOptions, csv::parse_csv};
+use spectra_workbench::ingest::{ReadOptions, csv::parse_csv};
 use spectra_workbench::lod::{LodRequest, MinMaxPyramid, select_indices};
 use spectra_workbench::session::{Command, Dataset, SourceRef};
 use spectra_workbench::spectrum::Spectrum;
@@ -100,7 +100,7 @@ fn main() {
             black_box(pass_bytes(black_box(text.as_bytes())));
         });
         let parse = median_ms(7, || {
-            black_box(parse_csv(black_box(&text), "bench.csv", &CsvOptions::default()).unwrap());
+            black_box(parse_csv(black_box(&text), "bench.csv", &ReadOptions::default()).unwrap());
         });
         table.push(
             &format!(
@@ -117,7 +117,7 @@ fn main() {
     if wanted("frame") {
         let ctx = egui::Context::default();
         spectra_workbench::render::install_fonts(&ctx);
-        let mut app = WorkbenchApp::empty(CsvOptions::default());
+        let mut app = WorkbenchApp::empty(ReadOptions::default());
         let datasets: Vec<Dataset> = (0..10)
             .map(|k| {
                 let y_k: Vec<f64> = y.iter().map(|v| v + k as f64 * 0.3).collect();

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::ingest::{ColumnRef, CsvOptions};
+use crate::ingest::{ColumnRef, ReadOptions};
 use crate::session::Session;
 use crate::units::XUnit;
 
@@ -23,7 +23,7 @@ pub struct Cli {
 
 /// Column and unit choices shared by the verbs that read files.
 #[derive(Args, Debug, Clone, Default)]
-pub struct ReadOptions {
+pub struct ReadArgs {
     /// Column holding x: a 1-based number or a header name.
     #[arg(long, value_name = "COL")]
     pub x_col: Option<String>,
@@ -36,15 +36,24 @@ pub struct ReadOptions {
     /// Unit of x in the file when the header does not say (nm, angstrom, micrometer, wavenumber).
     #[arg(long, value_name = "UNIT", value_parser = parse_unit)]
     pub x_unit: Option<XUnit>,
+    /// FITS: the HDU to read, a 0-based number or an EXTNAME.
+    #[arg(long, value_name = "HDU")]
+    pub hdu: Option<String>,
+    /// JCAMP-DX: treat a failed DIF check value as an error (default: warn with a count).
+    #[arg(long)]
+    pub strict: bool,
 }
 
-impl ReadOptions {
-    fn csv_options(&self) -> CsvOptions {
-        CsvOptions {
+impl ReadArgs {
+    fn read_options(&self) -> ReadOptions {
+        ReadOptions {
             x_col: self.x_col.as_deref().map(ColumnRef::parse),
             y_col: self.y_col.as_deref().map(ColumnRef::parse),
             sigma_col: self.sigma_col.as_deref().map(ColumnRef::parse),
             x_unit: self.x_unit,
+            hdu: self.hdu.clone(),
+            strict: self.strict,
+            ..ReadOptions::default()
         }
     }
 }
@@ -70,7 +79,7 @@ pub enum Verb {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[command(flatten)]
-        read: ReadOptions,
+        read: ReadArgs,
     },
     /// Describe a spectrum file: ID, format, size, range, units.
     Inspect {
@@ -79,7 +88,7 @@ pub enum Verb {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        read: ReadOptions,
+        read: ReadArgs,
     },
     /// Apply an ordered list of transform steps and write x_nm, y, σ as CSV.
     Apply {
@@ -100,7 +109,7 @@ pub enum Verb {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        read: ReadOptions,
+        read: ReadArgs,
     },
     /// Export a recipe as a verifiable bundle under DIR; prints the bundle's path.
     Export {
@@ -124,7 +133,7 @@ pub enum Verb {
         #[arg(long, default_value = "nm", value_parser = parse_unit)]
         unit: XUnit,
         #[command(flatten)]
-        read: ReadOptions,
+        read: ReadArgs,
     },
 }
 
@@ -145,6 +154,15 @@ impl Failure {
 
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
+    // The isolated FITS reader runs this binary with a hidden subcommand; it bypasses
+    // the parser so that it never appears in help or takes any option.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args
+        .get(1)
+        .is_some_and(|a| a == crate::ingest::fits::child::SUBCOMMAND)
+    {
+        return crate::ingest::fits::child::child_main(&args[2..]);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -164,16 +182,16 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        None => crate::gui::run(Vec::new(), CsvOptions::default()).map_err(Failure::bad_input),
+        None => crate::gui::run(Vec::new(), ReadOptions::default()).map_err(Failure::bad_input),
         Some(Verb::Open { files, read }) => {
             for f in &files {
                 if !f.exists() {
                     return Err(Failure::bad_input(format!("{}: no such file", f.display())));
                 }
             }
-            crate::gui::run(files, read.csv_options()).map_err(Failure::bad_input)
+            crate::gui::run(files, read.read_options()).map_err(Failure::bad_input)
         }
-        Some(Verb::Inspect { file, json, read }) => inspect(&file, json, &read.csv_options()),
+        Some(Verb::Inspect { file, json, read }) => inspect(&file, json, &read.read_options()),
         Some(Verb::Export { recipe, out }) => export(&recipe, &out),
         Some(Verb::Verify { bundle }) => verify(&bundle),
         Some(Verb::Replay { bundle }) => replay(&bundle),
@@ -192,58 +210,93 @@ fn run(cli: Cli) -> Result<(), Failure> {
             medium,
             &with,
             json,
-            &read.csv_options(),
+            &read.read_options(),
         ),
         Some(Verb::Convert {
             file,
             out,
             unit,
             read,
-        }) => convert(&file, &out, unit, &read.csv_options()),
+        }) => convert(&file, &out, unit, &read.read_options()),
     }
 }
 
-/// What `inspect --json` prints for each spectrum in a file.
+/// What `inspect --json` prints for each spectrum (or non-plottable block) in a file.
 #[derive(Serialize, Debug)]
 pub struct InspectReport {
-    pub dataset_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset_id: Option<String>,
     pub format: String,
     pub name: String,
+    /// False for blocks that are read but not spectra the workbench plots (see `reason`).
+    pub plottable: bool,
     pub n_points: usize,
-    pub x_nm_min: f64,
-    pub x_nm_max: f64,
+    /// The x unit as the file states it (or as assumed; see the warnings).
+    pub x_unit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_nm_min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_nm_max: Option<f64>,
     pub y_unit: String,
     pub has_sigma: bool,
+    /// Points masked on reading (ivar = 0, a mask column).
+    pub n_masked: usize,
     pub medium: String,
     pub instrument: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub warnings: Vec<String>,
 }
 
-fn inspect(file: &Path, json: bool, options: &CsvOptions) -> Result<(), Failure> {
-    let mut session = Session::default();
-    let ids = session
-        .open_path(file, options)
-        .map_err(Failure::bad_input)?;
-    let reports: Vec<InspectReport> = ids
+fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure> {
+    let loaded = crate::ingest::load_path(file, options).map_err(Failure::bad_input)?;
+    let mut reports: Vec<InspectReport> = loaded
+        .spectra
         .iter()
-        .filter_map(|id| session.dataset(id))
-        .map(|d| {
-            let (lo, hi) = d.spectrum.x_range_nm();
+        .map(|s| {
+            let (lo, hi) = s.x_range_nm();
             InspectReport {
-                dataset_id: d.id.to_string(),
-                format: d.format.clone(),
-                name: d.spectrum.name.clone(),
-                n_points: d.spectrum.len(),
-                x_nm_min: lo,
-                x_nm_max: hi,
-                y_unit: d.spectrum.y_unit.clone(),
-                has_sigma: d.spectrum.sigma().is_some(),
-                medium: d.spectrum.medium.as_str().to_string(),
-                instrument: d.spectrum.instrument.clone(),
-                warnings: d.warnings.clone(),
+                dataset_id: Some(s.dataset_id().to_string()),
+                format: loaded.format.to_string(),
+                name: s.name.clone(),
+                plottable: true,
+                n_points: s.len(),
+                x_unit: s
+                    .metadata
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == "x_unit_in_file")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| "nm".into()),
+                x_nm_min: Some(lo),
+                x_nm_max: Some(hi),
+                y_unit: s.y_unit.clone(),
+                has_sigma: s.sigma().is_some(),
+                n_masked: s.mask().map_or(0, |m| m.iter().filter(|&&b| b).count()),
+                medium: s.medium.as_str().to_string(),
+                instrument: s.instrument.clone(),
+                reason: None,
+                warnings: loaded.warnings.clone(),
             }
         })
         .collect();
+    reports.extend(loaded.not_spectra.iter().map(|n| InspectReport {
+        dataset_id: None,
+        format: loaded.format.to_string(),
+        name: n.name.clone(),
+        plottable: false,
+        n_points: n.n_points,
+        x_unit: n.x_unit.clone(),
+        x_nm_min: None,
+        x_nm_max: None,
+        y_unit: n.y_unit.clone(),
+        has_sigma: false,
+        n_masked: 0,
+        medium: "unknown".into(),
+        instrument: String::new(),
+        reason: Some(n.reason.clone()),
+        warnings: loaded.warnings.clone(),
+    }));
     let mut stdout = std::io::stdout().lock();
     let written = if json {
         // One file with one spectrum prints an object; several print an array.
@@ -256,15 +309,27 @@ fn inspect(file: &Path, json: bool, options: &CsvOptions) -> Result<(), Failure>
         writeln!(stdout, "{text}")
     } else {
         reports.iter().try_for_each(|r| {
+            if !r.plottable {
+                return writeln!(
+                    stdout,
+                    "{}\n  format      {}\n  points      {}\n  x unit      {}\n  not shown   {}",
+                    r.name,
+                    r.format,
+                    r.n_points,
+                    r.x_unit,
+                    r.reason.as_deref().unwrap_or(""),
+                );
+            }
             writeln!(
                 stdout,
-                "{}\n  dataset_id  {}\n  format      {}\n  points      {}\n  x range     {} – {} nm\n  y unit      {}\n  sigma       {}\n  medium      {}\n  instrument  {}",
+                "{}\n  dataset_id  {}\n  format      {}\n  points      {}\n  x unit      {}\n  x range     {} – {} nm\n  y unit      {}\n  sigma       {}\n  medium      {}\n  instrument  {}",
                 r.name,
-                r.dataset_id,
+                r.dataset_id.as_deref().unwrap_or(""),
                 r.format,
                 r.n_points,
-                r.x_nm_min,
-                r.x_nm_max,
+                r.x_unit,
+                r.x_nm_min.unwrap_or(f64::NAN),
+                r.x_nm_max.unwrap_or(f64::NAN),
                 if r.y_unit.is_empty() { "(none)" } else { &r.y_unit },
                 if r.has_sigma { "yes" } else { "no" },
                 r.medium,
@@ -282,7 +347,7 @@ fn inspect(file: &Path, json: bool, options: &CsvOptions) -> Result<(), Failure>
 fn open_single(
     session: &mut Session,
     file: &Path,
-    options: &CsvOptions,
+    options: &ReadOptions,
     why: &str,
 ) -> Result<crate::ids::DatasetId, Failure> {
     let ids = session
@@ -298,7 +363,7 @@ fn open_single(
     }
 }
 
-fn convert(file: &Path, out: &Path, unit: XUnit, options: &CsvOptions) -> Result<(), Failure> {
+fn convert(file: &Path, out: &Path, unit: XUnit, options: &ReadOptions) -> Result<(), Failure> {
     let mut session = Session::default();
     let id = open_single(&mut session, file, options, "convert writes one")?;
     let d = session.dataset(&id).expect("just added");
@@ -370,7 +435,7 @@ fn apply(
     medium: Option<crate::spectrum::Medium>,
     with: &[PathBuf],
     json: bool,
-    options: &CsvOptions,
+    options: &ReadOptions,
 ) -> Result<(), Failure> {
     use crate::transforms::registry;
     let text = std::fs::read_to_string(steps_path)

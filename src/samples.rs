@@ -1,7 +1,7 @@
 //! The sample spectra bundled in `assets/samples/` (origins and citations in
 //! `assets/README.md`), compiled into the binary so a fresh install shows data at once.
 
-use crate::ingest::{CsvOptions, IngestError, load_bytes};
+use crate::ingest::{IngestError, ReadOptions, load_bytes};
 use crate::session::{Dataset, SourceRef};
 
 /// (file name, bytes) of every bundled sample, in the order they are shown.
@@ -29,7 +29,7 @@ pub fn sample_bytes(name: &str) -> Option<&'static [u8]> {
 pub fn load_sample(name: &str) -> Option<Result<Dataset, IngestError>> {
     let (name, bytes) = SAMPLES.iter().find(|(n, _)| *n == name)?;
     Some(
-        load_bytes(name, bytes, &CsvOptions::default()).map(|mut loaded| {
+        load_bytes(name, bytes, &ReadOptions::default()).map(|mut loaded| {
             let spectrum = loaded.spectra.remove(0);
             Dataset::new(
                 spectrum,

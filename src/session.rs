@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::DatasetId;
-use crate::ingest::{self, CsvOptions, IngestError};
+use crate::ingest::{self, IngestError, ReadOptions};
 use crate::lod::MIN_BUDGET_POINTS;
 use crate::spectrum::{Medium, Spectrum};
 use crate::transforms::Normalization;
@@ -75,8 +75,19 @@ impl Dataset {
 
 /// Reads a file into datasets (one per spectrum in the file). Used by both frontends,
 /// and by the GUI's background loader.
-pub fn read_datasets(path: &Path, options: &CsvOptions) -> Result<Vec<Dataset>, IngestError> {
+pub fn read_datasets(path: &Path, options: &ReadOptions) -> Result<Vec<Dataset>, IngestError> {
     let loaded = ingest::load_path(path, options)?;
+    if loaded.spectra.is_empty() {
+        let reason = loaded
+            .not_spectra
+            .first()
+            .map(|n| n.reason.clone())
+            .unwrap_or_else(|| "nothing to plot".into());
+        return Err(IngestError {
+            path: path.to_path_buf(),
+            problem: ingest::IngestProblem::NotASpectrum(reason),
+        });
+    }
     // The original bytes' hash, for provenance (read again: ingest may have decoded them).
     let source_sha256 = std::fs::read(path).ok().map(|b| crate::ids::sha256_hex(&b));
     Ok(loaded
@@ -307,7 +318,7 @@ impl Session {
     pub fn open_path(
         &mut self,
         path: &Path,
-        options: &CsvOptions,
+        options: &ReadOptions,
     ) -> Result<Vec<DatasetId>, IngestError> {
         let datasets = read_datasets(path, options)?;
         let ids = datasets.iter().map(|d| d.id.clone()).collect();

@@ -8,7 +8,7 @@ use egui::accesskit::Toggled;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use spectra_workbench::gui::WorkbenchApp;
-use spectra_workbench::ingest::CsvOptions;
+use spectra_workbench::ingest::ReadOptions;
 
 #[derive(Debug)]
 struct DroppedPath(PathBuf);
@@ -23,7 +23,7 @@ impl egui::DroppedFile for DroppedPath {
 }
 
 fn harness() -> Harness<'static, WorkbenchApp> {
-    let app = WorkbenchApp::new(None, Vec::new(), CsvOptions::default());
+    let app = WorkbenchApp::new(None, Vec::new(), ReadOptions::default());
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
@@ -197,7 +197,7 @@ fn state_persists_across_restarts() {
     let saved = h.state().persisted();
     let json = serde_json::to_string(&saved).unwrap();
     let restored: spectra_workbench::gui::PersistedState = serde_json::from_str(&json).unwrap();
-    let app = WorkbenchApp::new(Some(restored), Vec::new(), CsvOptions::default());
+    let app = WorkbenchApp::new(Some(restored), Vec::new(), ReadOptions::default());
     let view = app.session().view();
     assert!(!view.crosshair_visible);
     assert_eq!(view.active_traces.len(), 3);

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::display::DisplayTrace;
 use crate::ids::DatasetId;
-use crate::ingest::{CsvOptions, IngestError};
+use crate::ingest::{IngestError, ReadOptions};
 use crate::render;
 use crate::samples;
 use crate::session::{Command, CommandError, Dataset, Session, SourceRef, derive, read_datasets};
@@ -81,7 +81,7 @@ pub struct WorkbenchApp {
     session: Session,
     /// Prepared traces for the current smoothing, by dataset.
     display: BTreeMap<DatasetId, Arc<DisplayTrace>>,
-    csv_options: CsvOptions,
+    read_options: ReadOptions,
     recent: Vec<PathBuf>,
     notices: Vec<Notice>,
     loads_tx: Sender<LoadResult>,
@@ -107,10 +107,10 @@ impl WorkbenchApp {
     pub fn new(
         persisted: Option<PersistedState>,
         files: Vec<PathBuf>,
-        csv_options: CsvOptions,
+        read_options: ReadOptions,
     ) -> Self {
         let restored = persisted.clone().unwrap_or_default();
-        let mut app = Self::blank(&restored, csv_options);
+        let mut app = Self::blank(&restored, read_options);
         if !files.is_empty() {
             for f in files {
                 app.open_file(&f);
@@ -141,17 +141,17 @@ impl WorkbenchApp {
     }
 
     /// An app with nothing loaded (benchmarks, tests that bring their own data).
-    pub fn empty(csv_options: CsvOptions) -> Self {
-        Self::blank(&PersistedState::default(), csv_options)
+    pub fn empty(read_options: ReadOptions) -> Self {
+        Self::blank(&PersistedState::default(), read_options)
     }
 
     /// The app with `restored`'s view and recent files, and no data.
-    fn blank(restored: &PersistedState, csv_options: CsvOptions) -> Self {
+    fn blank(restored: &PersistedState, read_options: ReadOptions) -> Self {
         let (loads_tx, loads_rx) = channel();
         Self {
             session: Session::with_view(restored.view.clone()),
             display: BTreeMap::new(),
-            csv_options,
+            read_options,
             recent: restored.recent.clone(),
             notices: Vec::new(),
             loads_tx,
@@ -336,7 +336,7 @@ impl WorkbenchApp {
         let smoothing = self.session.view().smoothing;
         let job = {
             let path = path.to_path_buf();
-            let options = self.csv_options.clone();
+            let options = self.read_options.clone();
             move || -> LoadResult {
                 let result = read_datasets(&path, &options).map(|ds| {
                     ds.into_iter()
@@ -784,7 +784,7 @@ impl eframe::App for WorkbenchApp {
 }
 
 /// Runs the GUI until the window closes.
-pub fn run(files: Vec<PathBuf>, csv_options: CsvOptions) -> Result<(), String> {
+pub fn run(files: Vec<PathBuf>, read_options: ReadOptions) -> Result<(), String> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("spectra-workbench")
@@ -799,7 +799,7 @@ pub fn run(files: Vec<PathBuf>, csv_options: CsvOptions) -> Result<(), String> {
             render::install_fonts(&cc.egui_ctx);
             let persisted: Option<PersistedState> =
                 cc.storage.and_then(|s| eframe::get_value(s, STORAGE_KEY));
-            Ok(Box::new(WorkbenchApp::new(persisted, files, csv_options)))
+            Ok(Box::new(WorkbenchApp::new(persisted, files, read_options)))
         }),
     )
     .map_err(|e| format!("cannot start the GUI: {e}"))

@@ -4,7 +4,7 @@
 //! takes explicit overrides; drops non-finite rows with a counted warning; sorts
 //! descending (or unsorted) x; and rejects duplicate x, single-column and empty input.
 
-use crate::ingest::{IngestProblem, Loaded};
+use crate::ingest::{IngestProblem, Loaded, ReadOptions};
 use crate::spectrum::Spectrum;
 use crate::units::XUnit;
 
@@ -25,19 +25,6 @@ impl ColumnRef {
             Err(_) => ColumnRef::Name(text.trim().to_string()),
         }
     }
-}
-
-/// Explicit choices that override detection.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CsvOptions {
-    /// Column holding x (default: the first).
-    pub x_col: Option<ColumnRef>,
-    /// Column holding y (default: the second).
-    pub y_col: Option<ColumnRef>,
-    /// Column holding σ (default: a column whose header names an error or uncertainty).
-    pub sigma_col: Option<ColumnRef>,
-    /// Unit of x (default: from the x header; nm with a warning when the header says none).
-    pub x_unit: Option<XUnit>,
 }
 
 /// The field separator of a table.
@@ -246,7 +233,7 @@ fn resolve_column(
 }
 
 /// Parses delimited text into one spectrum. `name` becomes the spectrum's name.
-pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded, IngestProblem> {
+pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded, IngestProblem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut warnings = Vec::new();
 
@@ -485,6 +472,7 @@ pub fn parse_csv(text: &str, name: &str, options: &CsvOptions) -> Result<Loaded,
         format: "csv",
         spectra: vec![spectrum],
         warnings,
+        not_spectra: Vec::new(),
     })
 }
 
@@ -620,7 +608,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Loaded, IngestProblem> {
-        parse_csv(text, "t", &CsvOptions::default())
+        parse_csv(text, "t", &ReadOptions::default())
     }
 
     #[test]
@@ -704,7 +692,7 @@ mod tests {
     #[test]
     fn overrides() {
         let text = "a,b,c,d\n1,500,7,0.5\n2,501,8,0.25\n";
-        let opts = CsvOptions {
+        let opts = ReadOptions {
             x_col: Some(ColumnRef::Name("B".into())),
             y_col: Some(ColumnRef::Index(3)),
             sigma_col: Some(ColumnRef::Index(4)),
@@ -756,7 +744,7 @@ mod tests {
             parse("wavelength_nm,y\n-1,1\n501,2\n"),
             Err(IngestProblem::Malformed { line: 2, .. })
         ));
-        let opts = CsvOptions {
+        let opts = ReadOptions {
             y_col: Some(ColumnRef::Name("nope".into())),
             ..Default::default()
         };

@@ -3,6 +3,8 @@
 //! store and bundle code).
 
 pub mod csv;
+pub mod fits;
+pub mod jcamp;
 
 use std::fs::File;
 use std::io::Read;
@@ -10,7 +12,42 @@ use std::path::{Path, PathBuf};
 
 use crate::spectrum::{Spectrum, SpectrumError};
 
-pub use self::csv::{ColumnRef, CsvOptions};
+pub use self::csv::ColumnRef;
+use crate::units::XUnit;
+
+/// Explicit choices that override detection, for every format.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadOptions {
+    /// Column holding x (default: the first; FITS tables: a wavelength column).
+    pub x_col: Option<ColumnRef>,
+    /// Column holding y (default: the second; FITS tables: `FLUX`).
+    pub y_col: Option<ColumnRef>,
+    /// Column holding σ (default: a column whose header names an error or uncertainty).
+    pub sigma_col: Option<ColumnRef>,
+    /// Unit of x (default: from the header; nm with a warning when the header says none).
+    pub x_unit: Option<XUnit>,
+    /// FITS: the HDU to read, a 0-based index or an `EXTNAME` (default: the first that
+    /// holds a known layout).
+    pub hdu: Option<String>,
+    /// JCAMP-DX: a failed DIF check value is an error instead of a counted warning.
+    pub strict: bool,
+    /// FITS: the program run as the isolated reader (default: this executable).
+    pub fits_reader: Option<PathBuf>,
+    /// FITS: the reader's time and memory limits.
+    pub fits_limits: fits::child::ChildLimits,
+}
+
+/// A block a file holds that is not a plottable spectrum (a peak table, an NMR or mass
+/// spectrum): reported by `inspect`, refused with its reason by `open`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotSpectrum {
+    pub name: String,
+    pub n_points: usize,
+    /// The x unit as the file writes it.
+    pub x_unit: String,
+    pub y_unit: String,
+    pub reason: String,
+}
 
 /// What a reader produced: one or more spectra, the format name and any warnings.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +58,8 @@ pub struct Loaded {
     pub spectra: Vec<Spectrum>,
     /// Things the user should know (rows dropped, units assumed, …), in the order found.
     pub warnings: Vec<String>,
+    /// Blocks that were read but are not plottable spectra.
+    pub not_spectra: Vec<NotSpectrum>,
 }
 
 /// What went wrong reading a file, without the path (see [`IngestError`]).
@@ -56,6 +95,14 @@ pub enum IngestProblem {
     Invalid(SpectrumError),
     #[error("{0} files are not supported by this version")]
     Unsupported(&'static str),
+    #[error("not valid FITS: {0}")]
+    BadFits(String),
+    #[error("{0}")]
+    ReaderFailed(String),
+    #[error("JCAMP-DX {0}")]
+    Jcamp(jcamp::JcampError),
+    #[error("holds no plottable spectrum: {0}")]
+    NotASpectrum(String),
 }
 
 /// A read failure: the file and the problem, displayed as one line `FILE: problem`.
@@ -151,7 +198,7 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-fn io_problem(e: &std::io::Error) -> IngestProblem {
+pub(crate) fn io_problem(e: &std::io::Error) -> IngestProblem {
     match e.kind() {
         std::io::ErrorKind::NotFound => IngestProblem::NotFound,
         std::io::ErrorKind::PermissionDenied => IngestProblem::PermissionDenied,
@@ -167,20 +214,51 @@ pub fn display_name(path: &Path) -> String {
         .unwrap_or_else(|| path.to_string_lossy().into_owned())
 }
 
+/// Recognises a format by content where the name says nothing certain: FITS by
+/// `SIMPLE  =` (or gzip around it, for `.fits.gz`), JCAMP-DX by a leading `##` record.
+fn sniff(path: &Path, by_name: Format) -> Format {
+    let mut head = [0u8; 64];
+    let n = File::open(path)
+        .and_then(|mut f| read_up_to(&mut f, &mut head))
+        .unwrap_or(0);
+    let head = &head[..n];
+    if head.starts_with(b"SIMPLE  =") {
+        return Format::Fits;
+    }
+    if by_name == Format::Csv {
+        let text = String::from_utf8_lossy(head);
+        if jcamp::looks_like_jcamp(&text) {
+            return Format::Jcamp;
+        }
+    }
+    by_name
+}
+
 /// Reads a spectrum file of any supported format.
-pub fn load_path(path: &Path, csv_options: &CsvOptions) -> Result<Loaded, IngestError> {
+pub fn load_path(path: &Path, options: &ReadOptions) -> Result<Loaded, IngestError> {
     let wrap = |problem| IngestError {
         path: path.to_path_buf(),
         problem,
     };
-    match Format::from_path(path) {
-        Format::Fits => Err(wrap(IngestProblem::Unsupported("FITS"))),
-        Format::Jcamp => Err(wrap(IngestProblem::Unsupported("JCAMP-DX"))),
+    let meta = std::fs::metadata(path).map_err(|e| wrap(io_problem(&e)))?;
+    if meta.is_dir() {
+        return Err(wrap(IngestProblem::IsDirectory));
+    }
+    let name = display_name(path);
+    match sniff(path, Format::from_path(path)) {
+        Format::Fits => fits::load(path, &name, options).map_err(wrap),
+        Format::Jcamp => {
+            let mut warnings = Vec::new();
+            let text = read_text(path, &mut warnings).map_err(wrap)?;
+            let mut loaded = parse_jcamp_text(&text, &name, options).map_err(wrap)?;
+            warnings.append(&mut loaded.warnings);
+            loaded.warnings = warnings;
+            Ok(loaded)
+        }
         Format::Csv => {
             let mut warnings = Vec::new();
             let text = read_text(path, &mut warnings).map_err(wrap)?;
-            let mut loaded =
-                csv::parse_csv(&text, &display_name(path), csv_options).map_err(wrap)?;
+            let mut loaded = csv::parse_csv(&text, &name, options).map_err(wrap)?;
             warnings.append(&mut loaded.warnings);
             loaded.warnings = warnings;
             Ok(loaded)
@@ -188,36 +266,55 @@ pub fn load_path(path: &Path, csv_options: &CsvOptions) -> Result<Loaded, Ingest
     }
 }
 
-/// Parses in-memory bytes that came with a file name (bundled samples, drag-and-drop
-/// payloads without a path).
-pub fn load_bytes(
+/// Parses JCAMP-DX text into spectra and reports.
+pub fn parse_jcamp_text(
+    text: &str,
     name: &str,
-    bytes: &[u8],
-    csv_options: &CsvOptions,
-) -> Result<Loaded, IngestError> {
+    options: &ReadOptions,
+) -> Result<Loaded, IngestProblem> {
+    let blocks = jcamp::parse_jcamp(
+        text,
+        jcamp::JcampOptions {
+            strict: options.strict,
+        },
+    )
+    .map_err(IngestProblem::Jcamp)?;
+    jcamp::to_loaded(name, blocks)
+}
+
+/// Parses in-memory bytes that came with a file name (bundled samples, drag-and-drop
+/// payloads without a path). FITS needs a file (its reader is a separate process).
+pub fn load_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Loaded, IngestError> {
     let wrap = |problem| IngestError {
         path: PathBuf::from(name),
         problem,
     };
-    match Format::from_path(Path::new(name)) {
-        Format::Fits => Err(wrap(IngestProblem::Unsupported("FITS"))),
-        Format::Jcamp => Err(wrap(IngestProblem::Unsupported("JCAMP-DX"))),
-        Format::Csv => {
-            if let Some(pos) = bytes
-                .iter()
-                .take(SNIFF_BYTES)
-                .position(|&b| is_binary_byte(b))
-            {
-                return Err(wrap(IngestProblem::Binary(format!(
-                    "byte 0x{:02x} at offset {pos}",
-                    bytes[pos]
-                ))));
-            }
-            let text = std::str::from_utf8(bytes)
-                .map_err(|e| wrap(IngestProblem::Binary(format!("not UTF-8: {e}"))))?;
-            csv::parse_csv(text, name, csv_options).map_err(wrap)
-        }
+    let format = if bytes.starts_with(b"SIMPLE  =") {
+        Format::Fits
+    } else {
+        Format::from_path(Path::new(name))
+    };
+    if format == Format::Fits {
+        return Err(wrap(IngestProblem::ReaderFailed(
+            "FITS data can only be opened from a file".into(),
+        )));
     }
+    if let Some(pos) = bytes
+        .iter()
+        .take(SNIFF_BYTES)
+        .position(|&b| is_binary_byte(b))
+    {
+        return Err(wrap(IngestProblem::Binary(format!(
+            "byte 0x{:02x} at offset {pos}",
+            bytes[pos]
+        ))));
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| wrap(IngestProblem::Binary(format!("not UTF-8: {e}"))))?;
+    if format == Format::Jcamp || jcamp::looks_like_jcamp(text) {
+        return parse_jcamp_text(text, name, options).map_err(wrap);
+    }
+    csv::parse_csv(text, name, options).map_err(wrap)
 }
 
 #[cfg(test)]
@@ -235,7 +332,7 @@ mod tests {
 
     #[test]
     fn binary_bytes_are_rejected_before_parsing() {
-        let err = load_bytes("x.csv", b"\x00\x01garbage", &CsvOptions::default()).unwrap_err();
+        let err = load_bytes("x.csv", b"\x00\x01garbage", &ReadOptions::default()).unwrap_err();
         assert!(matches!(err.problem, IngestProblem::Binary(_)));
         assert_eq!(err.to_string().split(':').next(), Some("x.csv"));
     }

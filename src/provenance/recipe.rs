@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::CsvOptions;
+use crate::ingest::ReadOptions;
 use crate::session::{Command, Session};
 use crate::spectrum::Medium;
 use crate::transforms::Normalization;
@@ -90,7 +90,7 @@ pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session
                     recipe_dir.join(path)
                 };
                 let ids = s
-                    .open_path(&full, &CsvOptions::default())
+                    .open_path(&full, &ReadOptions::default())
                     .map_err(|e| e.to_string())?;
                 if let Some(m) = medium {
                     for id in ids {

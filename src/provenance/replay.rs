@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::display::DisplayTrace;
 use crate::ids::DatasetId;
-use crate::ingest::CsvOptions;
+use crate::ingest::ReadOptions;
 use crate::provenance::bundle::{scene_of, trace_csv};
 use crate::provenance::manifest::Manifest;
 use crate::render::offscreen::render_canvas;
@@ -56,7 +56,7 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, String> {
     let mut session = Session::default();
     for input in &manifest.inputs {
         let rel = format!("spectra/{}.csv", input.id);
-        let loaded = crate::ingest::load_bytes(&rel, &read(&rel)?, &CsvOptions::default())
+        let loaded = crate::ingest::load_bytes(&rel, &read(&rel)?, &ReadOptions::default())
             .map_err(|e| e.to_string())?;
         let mut spectrum = loaded
             .spectra

@@ -1,0 +1,347 @@
+//! The isolated FITS reader. The parent ([`read_arrays`]) runs this same binary with the
+//! hidden subcommand `__read-fits FILE REQUEST…` under a memory limit (`RLIMIT_AS`, set
+//! between fork and exec) and a wall-clock limit, and reads the arrays back over a pipe.
+//! The child ([`child_main`]) opens the file with cfitsio's plain-disk opener (no extended
+//! file-name syntax), reads each requested image or column as f64, and writes them.
+//!
+//! Wire format (little endian): the magic `SWFITS1\n`, then per request a `u64` count and
+//! that many `f64`s. Anything else — a crash, a hang, a short or long answer — becomes an
+//! [`IngestProblem::ReaderFailed`] naming what happened.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use super::Request;
+use crate::ingest::{IngestProblem, ReadOptions};
+
+/// The hidden subcommand name.
+pub const SUBCOMMAND: &str = "__read-fits";
+const MAGIC: &[u8; 8] = b"SWFITS1\n";
+
+/// Limits on the child.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChildLimits {
+    /// Wall-clock limit for the whole read.
+    pub timeout: Duration,
+    /// Address-space limit in bytes, on top of which 8 bytes per requested value are allowed.
+    pub base_memory_bytes: u64,
+}
+
+impl Default for ChildLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            base_memory_bytes: 2 << 30,
+        }
+    }
+}
+
+/// The program to run as the child: the option's, else this executable.
+fn program(options: &ReadOptions) -> Result<PathBuf, IngestProblem> {
+    match &options.fits_reader {
+        Some(p) => Ok(p.clone()),
+        None => std::env::current_exe()
+            .map_err(|e| IngestProblem::ReaderFailed(format!("cannot find own executable: {e}"))),
+    }
+}
+
+/// Reads the requested arrays in a child process.
+pub fn read_arrays(
+    path: &Path,
+    requests: &[Request],
+    options: &ReadOptions,
+) -> Result<Vec<Vec<f64>>, IngestProblem> {
+    let mut args: Vec<std::ffi::OsString> = vec![SUBCOMMAND.into(), path.as_os_str().to_owned()];
+    args.extend(requests.iter().map(|r| r.to_arg().into()));
+    run_child(&program(options)?, &args, requests, &options.fits_limits)
+}
+
+/// Runs `program args…`, enforcing the limits, and decodes its answer to `requests`.
+pub fn run_child(
+    program: &Path,
+    args: &[std::ffi::OsString],
+    requests: &[Request],
+    limits: &ChildLimits,
+) -> Result<Vec<Vec<f64>>, IngestProblem> {
+    let values: u64 = requests.iter().map(Request::len).sum();
+    let expected_bytes = MAGIC.len() as u64 + 8 * requests.len() as u64 + 8 * values;
+    let memory = limits
+        .base_memory_bytes
+        .saturating_add(expected_bytes.saturating_mul(2));
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let limit = libc::rlimit {
+            rlim_cur: memory as libc::rlim_t,
+            rlim_max: memory as libc::rlim_t,
+        };
+        // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| IngestProblem::ReaderFailed(format!("cannot start the FITS reader: {e}")))?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let cap = expected_bytes;
+    let out_thread = std::thread::spawn(move || -> std::io::Result<(Vec<u8>, bool)> {
+        let mut buf = Vec::with_capacity(cap.min(1 << 30) as usize);
+        let n = (&mut stdout).take(cap + 1).read_to_end(&mut buf)?;
+        let too_long = n as u64 > cap;
+        // Drain anything further so the child never blocks on a full pipe.
+        std::io::copy(&mut stdout, &mut std::io::sink())?;
+        Ok((buf, too_long))
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = (&mut stderr).take(4096).read_to_end(&mut buf);
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let start = Instant::now();
+    let mut pause = Duration::from_micros(100);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if start.elapsed() > limits.timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = out_thread.join();
+                let _ = err_thread.join();
+                return Err(IngestProblem::ReaderFailed(format!(
+                    "the FITS reader did not finish within {} s and was stopped",
+                    limits.timeout.as_secs_f64()
+                )));
+            }
+            Ok(None) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(5));
+            }
+            Err(e) => {
+                return Err(IngestProblem::ReaderFailed(format!(
+                    "waiting for the reader: {e}"
+                )));
+            }
+        }
+    };
+    let out = out_thread
+        .join()
+        .map_err(|_| IngestProblem::ReaderFailed("reader thread".into()))?;
+    let err_text = err_thread.join().unwrap_or_default();
+    let first_line = err_text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if !status.success() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            if let Some(sig) = status.signal() {
+                return Err(IngestProblem::ReaderFailed(format!(
+                    "the FITS reader crashed (signal {sig}){}",
+                    if sig == libc::SIGKILL || sig == libc::SIGSEGV && first_line.contains("memory")
+                    {
+                        " — possibly out of memory"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        return Err(IngestProblem::ReaderFailed(if first_line.is_empty() {
+            format!("the FITS reader failed ({status})")
+        } else {
+            first_line.to_string()
+        }));
+    }
+    let (bytes, too_long) =
+        out.map_err(|e| IngestProblem::ReaderFailed(format!("reading the reader's output: {e}")))?;
+    if too_long {
+        return Err(IngestProblem::ReaderFailed(
+            "the FITS reader sent more data than asked".into(),
+        ));
+    }
+    decode(&bytes, requests)
+}
+
+fn decode(bytes: &[u8], requests: &[Request]) -> Result<Vec<Vec<f64>>, IngestProblem> {
+    let bad =
+        |what: &str| IngestProblem::ReaderFailed(format!("the FITS reader's answer is {what}"));
+    let mut rest = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or_else(|| bad("not in its format"))?;
+    let mut out = Vec::with_capacity(requests.len());
+    for r in requests {
+        let (count, tail) = rest.split_at_checked(8).ok_or_else(|| bad("short"))?;
+        let count = u64::from_le_bytes(count.try_into().expect("8 bytes"));
+        if count != r.len() {
+            return Err(bad("of the wrong size"));
+        }
+        let (data, tail) = tail
+            .split_at_checked(count as usize * 8)
+            .ok_or_else(|| bad("short"))?;
+        out.push(
+            data.chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
+        );
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(bad("longer than asked"));
+    }
+    Ok(out)
+}
+
+/// The child's entry point: `__read-fits FILE REQUEST…`. Errors go to stderr as one line.
+pub fn child_main(args: &[std::ffi::OsString]) -> ExitCode {
+    match child_read(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "{message}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn child_read(args: &[std::ffi::OsString]) -> Result<(), String> {
+    let [path, reqs @ ..] = args else {
+        return Err("usage: __read-fits FILE REQUEST…".into());
+    };
+    let requests: Vec<Request> = reqs
+        .iter()
+        .map(|a| {
+            a.to_str()
+                .and_then(Request::from_arg)
+                .ok_or_else(|| format!("bad request {a:?}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let c_path = std::ffi::CString::new(path.to_string_lossy().as_bytes())
+        .map_err(|_| "file name holds a NUL byte".to_string())?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    out.write_all(MAGIC).map_err(|e| e.to_string())?;
+    let file = CfitsFile::open(&c_path)?;
+    let mut buf: Vec<f64> = Vec::new();
+    for r in &requests {
+        buf.clear();
+        buf.resize(r.len() as usize, 0.0);
+        match *r {
+            Request::Image { hdu, n } => file.read_image(hdu, n, &mut buf)?,
+            Request::Column { hdu, col, n } => file.read_column(hdu, col, n, &mut buf)?,
+        }
+        out.write_all(&r.len().to_le_bytes())
+            .map_err(|e| e.to_string())?;
+        // Little-endian f64s, written in one go.
+        let mut bytes = Vec::with_capacity(buf.len() * 8);
+        for v in &buf {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        out.write_all(&bytes).map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())
+}
+
+/// A cfitsio file handle, closed on drop.
+struct CfitsFile(*mut fitsio::sys::fitsfile);
+
+fn status_text(status: i32) -> String {
+    let mut buf = [0 as std::ffi::c_char; 31];
+    // SAFETY: ffgerr writes at most 30 characters plus NUL into the buffer.
+    unsafe { fitsio::sys::ffgerr(status, buf.as_mut_ptr()) };
+    // SAFETY: the buffer is NUL-terminated by ffgerr.
+    let text = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    format!("cfitsio error {status}: {}", text.to_string_lossy())
+}
+
+impl CfitsFile {
+    fn open(path: &std::ffi::CStr) -> Result<Self, String> {
+        let mut ptr = std::ptr::null_mut();
+        let mut status = 0;
+        // SAFETY: valid out-pointers; ffdkopn takes a NUL-terminated path and opens it
+        // read-only without interpreting extended file-name syntax.
+        unsafe { fitsio::sys::ffdkopn(&mut ptr, path.as_ptr(), 0, &mut status) };
+        if status != 0 || ptr.is_null() {
+            return Err(status_text(status));
+        }
+        Ok(Self(ptr))
+    }
+
+    fn move_to(&self, hdu: usize) -> Result<(), String> {
+        let (mut kind, mut status) = (0, 0);
+        // SAFETY: self.0 is an open file; HDU numbers are 1-based in cfitsio.
+        unsafe { fitsio::sys::ffmahd(self.0, hdu as i32 + 1, &mut kind, &mut status) };
+        if status != 0 {
+            return Err(status_text(status));
+        }
+        Ok(())
+    }
+
+    fn read_image(&self, hdu: usize, n: u64, buf: &mut [f64]) -> Result<(), String> {
+        self.move_to(hdu)?;
+        let (mut anynul, mut status) = (0, 0);
+        // SAFETY: buf holds n elements; NaN marks undefined pixels.
+        unsafe {
+            fitsio::sys::ffgpvd(
+                self.0,
+                0,
+                1,
+                n as i64,
+                f64::NAN,
+                buf.as_mut_ptr(),
+                &mut anynul,
+                &mut status,
+            )
+        };
+        if status != 0 {
+            return Err(status_text(status));
+        }
+        Ok(())
+    }
+
+    fn read_column(&self, hdu: usize, col: usize, n: u64, buf: &mut [f64]) -> Result<(), String> {
+        self.move_to(hdu)?;
+        let (mut anynul, mut status) = (0, 0);
+        // SAFETY: buf holds n elements; rows are read from the first, elements in order.
+        unsafe {
+            fitsio::sys::ffgcvd(
+                self.0,
+                col as i32,
+                1,
+                1,
+                n as i64,
+                f64::NAN,
+                buf.as_mut_ptr(),
+                &mut anynul,
+                &mut status,
+            )
+        };
+        if status != 0 {
+            return Err(status_text(status));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CfitsFile {
+    fn drop(&mut self) {
+        let mut status = 0;
+        // SAFETY: self.0 was opened by ffdkopn and is closed exactly once.
+        unsafe { fitsio::sys::ffclos(self.0, &mut status) };
+    }
+}
