@@ -132,12 +132,14 @@ fn every_bad_file_exits_2_with_one_line_naming_it() {
         for verb in ["inspect", "convert"] {
             let tmp = tempfile::tempdir().unwrap();
             let out_csv = tmp.path().join("out.csv");
+            // --strict: a broken JCAMP check value is an error (by default, a warning).
             let out = if verb == "inspect" {
-                run(&[verb.as_ref(), path.as_os_str()])
+                run(&[verb.as_ref(), path.as_os_str(), "--strict".as_ref()])
             } else {
                 run(&[
                     verb.as_ref(),
                     path.as_os_str(),
+                    "--strict".as_ref(),
                     "--out".as_ref(),
                     out_csv.as_os_str(),
                 ])
@@ -151,7 +153,7 @@ fn every_bad_file_exits_2_with_one_line_naming_it() {
         }
         n += 1;
     }
-    assert!(n >= 10, "the bad-input corpus is missing files ({n})");
+    assert!(n >= 25, "the bad-input corpus is missing files ({n})");
 }
 
 #[test]
@@ -167,9 +169,34 @@ fn the_bad_corpus_errors_say_what_is_wrong() {
         ("malformed_row.csv", "line 4"),
         ("truncated.csv", "line 3"),
         ("negative_x.csv", "not positive"),
+        ("empty.fits", "empty file"),
+        ("empty.jdx", "empty file"),
+        ("fits_truncated_header.fits", "truncated in the header"),
+        (
+            "fits_truncated_data.fits",
+            "promises 2000 bytes of data but the file ends after 1000",
+        ),
+        ("fits_naxis_2gb.fits", "promises 2147483648 bytes"),
+        ("fits_bad_bitpix.fits", "BITPIX = 12"),
+        ("fits_empty_table.fits", "the table has no rows"),
+        ("fits_nan_flux.fits", "no finite flux values"),
+        ("garbage.fits", "not a FITS file"),
+        ("garbage.fits.gz", "corrupt deflate stream"),
+        ("gzip_of_garbage.fits.gz", "not a FITS file"),
+        ("garbage.jdx", "binary data"),
+        ("jcamp_broken_check.jdx", "line 11: DIF check value 5"),
+        ("jcamp_missing_end.jdx", "has no ##END="),
+        (
+            "jcamp_npoints_mismatch.jdx",
+            "NPOINTS says 5 but the data hold 4",
+        ),
     ];
     for (file, says) in cases {
-        let out = run(&["inspect".as_ref(), data(&format!("bad/{file}")).as_os_str()]);
+        let out = run(&[
+            "inspect".as_ref(),
+            data(&format!("bad/{file}")).as_os_str(),
+            "--strict".as_ref(),
+        ]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(says), "{file}: {stderr}");
     }
@@ -197,6 +224,53 @@ fn missing_file_directory_and_sparse_2gb_file() {
     let out = run(&["inspect".as_ref(), sparse.as_os_str()]);
     assert_bad_input(&out, "huge.csv");
     assert!(String::from_utf8_lossy(&out.stderr).contains("binary"));
+}
+
+#[test]
+fn a_broken_jcamp_check_value_is_a_warning_unless_strict() {
+    let v = inspect_json(&data("bad/jcamp_broken_check.jdx"));
+    assert_eq!(v["n_points"], 5);
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("1 of 1 DIF check values")
+    );
+}
+
+#[test]
+fn fits_and_jcamp_named_directories_and_unreadable_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["folder.fits", "folder.jdx", "folder.fits.gz"] {
+        let folder = tmp.path().join(name);
+        std::fs::create_dir(&folder).unwrap();
+        let out = run(&["inspect".as_ref(), folder.as_os_str()]);
+        assert_bad_input(&out, name);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("directory"));
+    }
+    // A sparse 2 GB .fits file: rejected by the header check, not read.
+    let sparse = tmp.path().join("huge.fits");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let out = run(&["inspect".as_ref(), sparse.as_os_str()]);
+    assert_bad_input(&out, "huge.fits");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for name in ["locked.fits", "locked.jdx"] {
+            let f = tmp.path().join(name);
+            std::fs::copy(data("bad/fits_nan_flux.fits"), &f).unwrap();
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+            if std::fs::read(&f).is_ok() {
+                return; // root: permissions do not stop reads
+            }
+            let out = run(&["inspect".as_ref(), f.as_os_str()]);
+            assert_bad_input(&out, name);
+            assert!(String::from_utf8_lossy(&out.stderr).contains("permission denied"));
+        }
+    }
 }
 
 #[cfg(unix)]

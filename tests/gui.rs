@@ -22,8 +22,23 @@ impl egui::DroppedFile for DroppedPath {
     }
 }
 
+/// Read options that run this build's binary as the isolated FITS reader (the test
+/// harness's own executable is not the app).
+fn read_options() -> ReadOptions {
+    ReadOptions {
+        fits_reader: Some(env!("CARGO_BIN_EXE_spectra-workbench").into()),
+        ..ReadOptions::default()
+    }
+}
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
+}
+
 fn harness() -> Harness<'static, WorkbenchApp> {
-    let app = WorkbenchApp::new(None, Vec::new(), ReadOptions::default());
+    let app = WorkbenchApp::new(None, Vec::new(), read_options());
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
@@ -87,6 +102,101 @@ fn dropping_a_csv_adds_a_legend_entry_and_a_library_row() {
     assert_eq!(h.state().session().view().active_traces.len(), 4);
     // One node in the Library, one in the legend.
     assert!(h.query_all_by_label("my_lamp.csv").count() >= 2);
+}
+
+#[test]
+fn dropping_fits_and_jcamp_files_adds_them_with_their_units() {
+    let mut h = harness();
+    let before = h.state().session().datasets().len();
+    drop_file(&mut h, &data("fits/12043_11769.fits.gz"));
+    drop_file(&mut h, &data("fits/coadd-sv3-dark-26065.fits"));
+    drop_file(&mut h, &data("jcamp/LABCALC.DX"));
+    drop_file(&mut h, &data("jcamp/tannic_acid.jdx"));
+    let session = h.state().session();
+    let find = |name: &str| {
+        session
+            .datasets()
+            .iter()
+            .find(|d| d.spectrum.name == name)
+            .unwrap_or_else(|| panic!("{name} not loaded"))
+    };
+    let spex = find("12043_11769.fits.gz");
+    assert_eq!(spex.spectrum.y_unit, "ergss-1cm-2A-1");
+    assert_eq!(spex.spectrum.medium.as_str(), "vacuum");
+    // µm in the file, nm in the model: 0.69–2.54 µm.
+    let (lo, hi) = spex.spectrum.x_range_nm();
+    assert!(
+        (689.0..691.0).contains(&lo) && (2542.0..2543.0).contains(&hi),
+        "{lo} {hi}"
+    );
+    let desi = find("coadd-sv3-dark-26065.fits [B arm, spectrum 3]");
+    assert_eq!(desi.spectrum.y_unit, "10**-17 erg/(s cm2 Angstrom)");
+    assert_eq!(desi.spectrum.x_range_nm(), (360.0, 580.00000000005));
+    let ir = find("LABCALC.DX");
+    assert_eq!(ir.spectrum.y_unit, "TRANSMITTANCE");
+    assert!(find("tannic_acid.jdx").spectrum.x_range_nm().0 > 2800.0);
+    // DESI: 5 spectra in each of 3 arms; in every arm spectra 1, 2 and 4 are unused
+    // fibres (all zero, ivar 0): the same content, so the same Dataset ID, held once.
+    // That leaves 3 per arm.
+    assert_eq!(session.datasets().len(), before + 1 + 9 + 1 + 1);
+    assert!(
+        h.query_all_by_label("LABCALC.DX").count() >= 2,
+        "Library row and legend entry"
+    );
+    assert!(!h.state().notices().iter().any(|n| n.is_error));
+}
+
+#[test]
+fn an_nmr_file_is_refused_with_its_reason_and_an_ambiguous_fits_offers_its_hdus() {
+    let mut h = harness();
+    let before = h.state().session().datasets().len();
+    drop_file(&mut h, &data("jcamp/BRUKAFFN.DX"));
+    assert!(
+        h.state()
+            .notices()
+            .iter()
+            .any(|n| n.is_error && n.text.contains("BRUKAFFN.DX") && n.text.contains("x in HZ")),
+        "{:?}",
+        h.state().notices()
+    );
+    assert_eq!(h.state().session().datasets().len(), before);
+    drop_file(&mut h, &data("fits/made/two_spectrum_hdus.fits"));
+    assert_eq!(h.state().session().datasets().len(), before + 1);
+    // The chooser lists both HDUs; opening the second adds it.
+    assert!(h.query_by_label_contains("Choose a FITS HDU").is_some());
+    h.get_by_label("Open HDU 1").click();
+    h.run_steps(3);
+    let session = h.state().session();
+    assert_eq!(session.datasets().len(), before + 2);
+    assert!(
+        session
+            .datasets()
+            .iter()
+            .any(|d| d.spectrum.name == "two_spectrum_hdus.fits [HDU 1]")
+    );
+    // A crashing reader (here: a program that is not one) is a notice, not a crash.
+    let mut broken = ReadOptions {
+        fits_reader: Some("/bin/false".into()),
+        ..ReadOptions::default()
+    };
+    broken.fits_limits.timeout = std::time::Duration::from_secs(5);
+    let app = WorkbenchApp::new(None, Vec::new(), broken);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
+    spectra_workbench::render::install_fonts(&h.ctx);
+    h.run_steps(3);
+    drop_file(&mut h, &data("fits/12043_11769.fits.gz"));
+    assert!(
+        h.state().notices().iter().any(|n| n.is_error
+            && n.text.contains("12043_11769.fits.gz")
+            && n.text.contains("FITS reader")),
+        "{:?}",
+        h.state().notices()
+    );
+    h.get_by_label("Crosshair").click();
+    h.run_steps(2);
+    assert!(!h.state().session().view().crosshair_visible);
 }
 
 #[test]
@@ -197,7 +307,7 @@ fn state_persists_across_restarts() {
     let saved = h.state().persisted();
     let json = serde_json::to_string(&saved).unwrap();
     let restored: spectra_workbench::gui::PersistedState = serde_json::from_str(&json).unwrap();
-    let app = WorkbenchApp::new(Some(restored), Vec::new(), ReadOptions::default());
+    let app = WorkbenchApp::new(Some(restored), Vec::new(), read_options());
     let view = app.session().view();
     assert!(!view.crosshair_visible);
     assert_eq!(view.active_traces.len(), 3);

@@ -53,6 +53,31 @@ pub struct Notice {
     pub is_error: bool,
 }
 
+/// The FITS HDU chooser's state: the file, why it is asked, its HDUs, column choices.
+struct HduChooser {
+    path: PathBuf,
+    file_name: String,
+    why: String,
+    hdus: Vec<crate::ingest::fits::HduSummary>,
+    x_col: String,
+    y_col: String,
+}
+
+impl HduChooser {
+    /// Lists the file's HDUs (a header check only); `None` if even that fails.
+    fn new(path: &Path, why: String) -> Option<Self> {
+        let hdus = crate::ingest::fits::scan_file(path).ok()?;
+        Some(Self {
+            path: path.to_path_buf(),
+            file_name: crate::ingest::display_name(path),
+            why,
+            hdus: crate::ingest::fits::summarize(&hdus),
+            x_col: String::new(),
+            y_col: String::new(),
+        })
+    }
+}
+
 /// The result of a background load.
 type LoadResult = (
     PathBuf,
@@ -100,6 +125,8 @@ pub struct WorkbenchApp {
     /// The last export, for the notice's Open folder and Copy citation buttons.
     last_export: Option<crate::provenance::bundle::Exported>,
     lineage_open: bool,
+    /// The FITS HDU chooser, when a file's layout is ambiguous or unknown.
+    hdu_chooser: Option<HduChooser>,
 }
 
 impl WorkbenchApp {
@@ -175,6 +202,7 @@ impl WorkbenchApp {
                 .unwrap_or_else(default_export_dir),
             last_export: None,
             lineage_open: false,
+            hdu_chooser: None,
         }
     }
 
@@ -363,8 +391,101 @@ impl WorkbenchApp {
 
     fn finish_load(&mut self, result: Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>) {
         match result {
+            Ok(loaded) => {
+                // A FITS file with several HDUs holding spectra: offer the others.
+                let ambiguous = loaded.first().and_then(|(d, _)| {
+                    let SourceRef::File(path) = &d.source else {
+                        return None;
+                    };
+                    d.warnings
+                        .iter()
+                        .find(|w| w.contains("also hold spectra"))
+                        .map(|w| (path.clone(), w.clone()))
+                });
+                if let Some((path, why)) = ambiguous {
+                    self.hdu_chooser = HduChooser::new(&path, why);
+                }
+                self.add_loaded(loaded)
+            }
+            Err(e) => {
+                // A FITS file whose layout this reader cannot guess: let the user choose.
+                if crate::ingest::Format::from_path(&e.path) == crate::ingest::Format::Fits
+                    && matches!(
+                        e.problem,
+                        crate::ingest::IngestProblem::NoData(_)
+                            | crate::ingest::IngestProblem::BadColumn(_)
+                    )
+                {
+                    self.hdu_chooser = HduChooser::new(&e.path, e.problem.to_string());
+                }
+                self.notify_error(e.to_string())
+            }
+        }
+    }
+
+    /// Reads one HDU (and optionally named columns) of a FITS file the user chose.
+    fn open_fits_choice(&mut self, path: &Path, hdu: usize, x_col: &str, y_col: &str) {
+        let mut options = self.read_options.clone();
+        options.hdu = Some(hdu.to_string());
+        let col = |t: &str| {
+            (!t.trim().is_empty()).then(|| crate::ingest::ColumnRef::Name(t.trim().to_string()))
+        };
+        options.x_col = col(x_col);
+        options.y_col = col(y_col);
+        let smoothing = self.session.view().smoothing;
+        let result = read_datasets(path, &options).map(|ds| {
+            ds.into_iter()
+                .map(|d| {
+                    let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
+                    (d, t)
+                })
+                .collect()
+        });
+        match result {
             Ok(loaded) => self.add_loaded(loaded),
             Err(e) => self.notify_error(e.to_string()),
+        }
+    }
+
+    fn hdu_chooser_window(&mut self, ui: &mut egui::Ui) {
+        let Some(chooser) = &mut self.hdu_chooser else {
+            return;
+        };
+        let mut open = true;
+        let mut choice = None;
+        egui::Window::new(format!("Choose a FITS HDU — {}", chooser.file_name))
+            .open(&mut open)
+            .default_width(560.0)
+            .show(ui.ctx(), |ui| {
+                ui.label(&chooser.why);
+                ui.horizontal(|ui| {
+                    ui.label("x column");
+                    ui.add(egui::TextEdit::singleline(&mut chooser.x_col).desired_width(120.0));
+                    ui.label("y column");
+                    ui.add(egui::TextEdit::singleline(&mut chooser.y_col).desired_width(120.0));
+                    ui.weak("(tables only; empty = detect)");
+                });
+                egui::Grid::new("hdus").striped(true).show(ui, |ui| {
+                    for h in &chooser.hdus {
+                        ui.label(&h.description);
+                        ui.label(h.columns.join(", "));
+                        if ui.button(format!("Open HDU {}", h.index)).clicked() {
+                            choice = Some(h.index);
+                        }
+                        ui.end_row();
+                    }
+                });
+            });
+        if let Some(hdu) = choice {
+            let (path, x, y) = (
+                chooser.path.clone(),
+                chooser.x_col.clone(),
+                chooser.y_col.clone(),
+            );
+            self.open_fits_choice(&path, hdu, &x, &y);
+        }
+        if !open {
+            self.hdu_chooser = None;
         }
     }
 
@@ -608,6 +729,7 @@ impl WorkbenchApp {
 
         self.help_windows(ui);
         self.lineage_window(ui);
+        self.hdu_chooser_window(ui);
 
         for c in commands {
             self.apply(c);

@@ -47,12 +47,11 @@ impl Delimiter {
         }
     }
 
+    /// Fields in a line; delimiters inside double quotes do not count.
     fn count(self, line: &str) -> usize {
         match self {
-            Delimiter::Comma => line.bytes().filter(|&b| b == b',').count() + 1,
-            Delimiter::Tab => line.bytes().filter(|&b| b == b'\t').count() + 1,
-            Delimiter::Semicolon => line.bytes().filter(|&b| b == b';').count() + 1,
             Delimiter::Whitespace => line.split_ascii_whitespace().count(),
+            _ => self.split(line).count(),
         }
     }
 }
@@ -72,17 +71,23 @@ impl<'a> Iterator for Fields<'a> {
         match self {
             Fields::Byte(rest, delim) => {
                 let r = (*rest)?;
-                // An ASCII delimiter's position is always a char boundary.
-                match r.bytes().position(|b| b == *delim) {
-                    Some(i) => {
+                let bytes = r.as_bytes();
+                // One pass for the delimiter or a quote; ASCII positions are char
+                // boundaries. Inside double quotes ("Flux, erg") delimiters are text.
+                let mut i = 0;
+                let mut quoted = false;
+                while i < bytes.len() {
+                    let b = bytes[i];
+                    if b == b'"' {
+                        quoted = !quoted;
+                    } else if b == *delim && !quoted {
                         *rest = Some(&r[i + 1..]);
-                        Some(&r[..i])
+                        return Some(&r[..i]);
                     }
-                    None => {
-                        *rest = None;
-                        Some(r)
-                    }
+                    i += 1;
                 }
+                *rest = None;
+                Some(r)
             }
             Fields::Blank(it) => it.next(),
         }
@@ -644,6 +649,19 @@ mod tests {
     }
 
     #[test]
+    fn quoted_headers_keep_their_delimiters() {
+        let text = "# c\n\"Wavelength (Angstrom)\",\"Flux, erg\",\"Error\",extra\n5000,1.5,0.1,a\n5001,1.6,0.1,b\n5002,\"1.7\",0.2,c\n";
+        let loaded = parse_csv(text, "q.csv", &ReadOptions::default()).unwrap();
+        let s = &loaded.spectra[0];
+        assert_eq!(s.x_nm(), &[500.0, 500.1, 500.2]);
+        assert_eq!(s.y(), &[1.5, 1.6, 1.7]);
+        assert_eq!(s.sigma().unwrap(), &[0.1, 0.1, 0.2]);
+        let semi = "\"wavelength_nm\";\"flux; scaled\"\n500,1;1,5\n500,2;1,6\n";
+        let loaded = parse_csv(semi, "s.csv", &ReadOptions::default()).unwrap();
+        assert_eq!(loaded.spectra[0].y(), &[1.5, 1.6]);
+    }
+
+    #[test]
     fn decimal_comma_with_semicolons() {
         let l = parse("Wavelength (nm);Flux\n500,5;1,25\n501,5;2\n").unwrap();
         assert_eq!(l.spectra[0].x_nm(), &[500.5, 501.5]);
@@ -697,6 +715,7 @@ mod tests {
             y_col: Some(ColumnRef::Index(3)),
             sigma_col: Some(ColumnRef::Index(4)),
             x_unit: Some(XUnit::Angstrom),
+            ..Default::default()
         };
         let l = parse_csv(text, "t", &opts).unwrap();
         let s = &l.spectra[0];

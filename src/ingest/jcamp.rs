@@ -335,6 +335,15 @@ impl BlockBuilder {
             }
             None => None,
         };
+        if data.kind == BlockKind::PeakTable && self.get("NTUPLES").is_some() {
+            // NTUPLES peak pages state their units in ##UNITS=, not XUNITS/YUNITS.
+            let units: Vec<String> = self
+                .get("UNITS")
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+                .unwrap_or_default();
+            block.x_units = units.first().cloned().unwrap_or_default();
+            block.y_units = units.get(1).cloned().unwrap_or_default();
+        }
         if data.kind == BlockKind::NtuplesPage {
             let nt = NtupleColumns::read(&self, data)?;
             x_factor = nt.x_factor;
@@ -426,7 +435,7 @@ impl BlockBuilder {
                 block.y = y.iter().map(|v| v * y_factor).collect();
             }
             BlockKind::XyPoints | BlockKind::PeakTable => {
-                let (x, y) = decode_pairs(&data.lines)?;
+                let (x, y) = decode_pairs(&data.lines, data.kind == BlockKind::PeakTable)?;
                 if x.is_empty() {
                     return Err(err(data.line, "the data table is empty"));
                 }
@@ -838,7 +847,10 @@ fn decode_assignments(lines: &[(usize, String)]) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// Decodes `(XY..XY)` pairs (AFFN, separated by commas, semicolons or blanks).
-fn decode_pairs(lines: &[(usize, String)]) -> Result<(Vec<f64>, Vec<f64>), JcampError> {
+fn decode_pairs(
+    lines: &[(usize, String)],
+    allow_triples: bool,
+) -> Result<(Vec<f64>, Vec<f64>), JcampError> {
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for (line_no, line) in lines {
         let values: Vec<&str> = line
@@ -847,7 +859,7 @@ fn decode_pairs(lines: &[(usize, String)]) -> Result<(Vec<f64>, Vec<f64>), Jcamp
             .collect();
         if values.len() % 2 != 0 {
             // (XYW..XYW) and (XYM..XYM) peak tables carry a third field; keep x and y.
-            if values.len() % 3 == 0 {
+            if allow_triples && values.len() % 3 == 0 {
                 for t in values.chunks(3) {
                     push_pair(t[0], t[1], *line_no, &mut x, &mut y)?;
                 }
@@ -897,12 +909,10 @@ pub fn optical_unit(x_units: &str) -> Option<XUnit> {
 
 /// Why a block whose x axis is not optical cannot be plotted, in words.
 fn axis_reason(b: &JcampBlock) -> String {
-    let what = if b.data_type.is_empty() {
-        "this spectrum".to_string()
+    let what = if b.data_type.trim().is_empty() {
+        "this block".to_string()
     } else {
-        format!("a {} ", b.data_type.to_lowercase())
-            .trim_end()
-            .to_string()
+        format!("this {}", b.data_type.trim().to_lowercase())
     };
     format!(
         "{what} has x in {}, not a wavelength or wavenumber; the workbench plots optical spectra only",
@@ -1026,24 +1036,24 @@ mod tests {
 
     #[test]
     fn dif_dup_and_y_check() {
-        // 1, 2(+1), 3(+1, DUP 2 → one more +1 = 4)… line 2 starts with the check value 4.
+        // 1, 2 (+1), 3 (DUP 2: the +1 twice); line 2 starts with the check value 3.
         let text = format!(
-            "{HEAD}##FIRSTX=1\n##LASTX=6\n##NPOINTS=6\n##XYDATA=(X++(Y..Y))\n1A JT\n4D J J\n##END=\n"
+            "{HEAD}##FIRSTX=1\n##LASTX=5\n##NPOINTS=5\n##XYDATA=(X++(Y..Y))\n1A JT\n3C J J\n##END=\n"
         );
         let b = one(&text);
-        assert_eq!(b.y, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(b.y, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
         assert_eq!((b.y_checks, b.y_check_failures), (1, 0));
     }
 
     #[test]
     fn broken_check_is_counted_or_fatal() {
         let text = format!(
-            "{HEAD}##FIRSTX=1\n##LASTX=6\n##NPOINTS=6\n##XYDATA=(X++(Y..Y))\n1A JT\n4E J J\n##END=\n"
+            "{HEAD}##FIRSTX=1\n##LASTX=5\n##NPOINTS=5\n##XYDATA=(X++(Y..Y))\n1A JT\n3E J J\n##END=\n"
         );
         let b = one(&text);
         assert_eq!(b.y_check_failures, 1);
         let e = parse_jcamp(&text, JcampOptions { strict: true }).unwrap_err();
-        assert_eq!(e.line, 7);
+        assert_eq!(e.line, 10);
         assert!(e.message.contains("DIF check"), "{e}");
     }
 

@@ -79,6 +79,8 @@ pub fn run_child(
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
+        // Its own process group, so that a timeout kills whatever it started too.
+        command.process_group(0);
         let limit = libc::rlimit {
             rlim_cur: memory as libc::rlim_t,
             rlim_max: memory as libc::rlim_t,
@@ -119,6 +121,11 @@ pub fn run_child(
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if start.elapsed() > limits.timeout => {
+                #[cfg(unix)]
+                // SAFETY: signals the child's own process group (created at spawn).
+                unsafe {
+                    libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+                }
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = out_thread.join();

@@ -595,6 +595,30 @@ fn columns(hdu: &Hdu) -> Vec<Column> {
         .collect()
 }
 
+/// One HDU as the GUI's chooser lists it: index, a description, and for tables the
+/// numeric column names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HduSummary {
+    pub index: usize,
+    pub description: String,
+    pub columns: Vec<String>,
+}
+
+/// Lists a file's HDUs for a person to choose from (header check only; no C code).
+pub fn summarize(hdus: &[Hdu]) -> Vec<HduSummary> {
+    hdus.iter()
+        .map(|h| HduSummary {
+            index: h.index,
+            description: hdu_list(std::slice::from_ref(h)),
+            columns: columns(h)
+                .into_iter()
+                .filter(|c| c.numeric)
+                .map(|c| c.name)
+                .collect(),
+        })
+        .collect()
+}
+
 fn pick<'a>(cols: &'a [Column], choice: Option<&ColumnRef>, names: &[&str]) -> Option<&'a Column> {
     match choice {
         Some(ColumnRef::Index(i)) => cols.iter().find(|c| c.number == *i),

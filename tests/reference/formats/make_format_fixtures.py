@@ -80,6 +80,14 @@ h.header.update({"CRVAL1": 3.6, "CDELT1": 1e-4, "CRPIX1": 1.0, "DC-FLAG": 1, "CU
                  "AIRORVAC": "air"})
 write("iraf_dcflag_log10.fits", fits.HDUList([h]))
 
+# Two HDUs that each hold a spectrum: the reader takes the first and says so; the GUI
+# offers the other in its HDU chooser.
+h0 = fits.PrimaryHDU(flux)
+h0.header.update({"CTYPE1": "WAVE", "CUNIT1": "nm", "CRVAL1": 500.0, "CDELT1": 0.01, "CRPIX1": 1.0})
+h1 = fits.ImageHDU(flux[::-1].copy(), name="SECOND")
+h1.header.update({"CTYPE1": "WAVE", "CUNIT1": "nm", "CRVAL1": 600.0, "CDELT1": 0.01, "CRPIX1": 1.0})
+write("two_spectrum_hdus.fits", fits.HDUList([h0, h1]))
+
 loglam = (3.5 + 1e-4 * np.arange(n)).astype(np.float32)
 ivar = np.abs(rng.standard_normal(n)).astype(np.float32) * 100
 ivar[[3, 77, 400]] = 0.0
@@ -131,7 +139,8 @@ for path in sorted((data / "fits").glob("*.fits*")):
         else:  # SpeX: rows wavelength (um), flux, error
             d = hd[0].data.astype(np.float64)
             ok = finite_rows(d[0], d[1], d[2]) & (d[2] >= 0)
-            medium = hd[0].header.get("WAVETYPE", "").strip().lower()
+            # No WAVETYPE keyword: the medium is not stated (the reader says "unknown").
+            medium = hd[0].header.get("WAVETYPE", "unknown").strip().lower()
             out["fits"][path.name] = {
                 "medium": medium, "y_unit": hd[0].header.get("YUNITS", ""),
                 "spectra": {"0": {"x_nm": summary(d[0][ok] * 1000.0), "y": summary(d[1][ok]),
@@ -165,7 +174,7 @@ for path in sorted(made.glob("*.fits")):
                 x_m = w.pixel_to_world_values(pix)  # SI: metres
                 x_nm = np.asarray(x_m) * 1e9
             medium = {"linear_wcs_air.fits": "air", "log_wcs_vacuum.fits": "vacuum",
-                      "iraf_dcflag_log10.fits": "air"}[path.name]
+                      "iraf_dcflag_log10.fits": "air", "two_spectrum_hdus.fits": "vacuum"}[path.name]
             out["fits"][name] = {"medium": medium, "spectra": {"0": {
                 "x_nm": summary(x_nm), "y": summary(hd[0].data), "n_masked": 0}}}
 
