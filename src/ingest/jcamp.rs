@@ -157,7 +157,7 @@ pub fn parse_jcamp(text: &str, options: JcampOptions) -> Result<Vec<JcampBlock>,
     }
     let mut blocks = Vec::new();
     // A stack of open blocks: compound (LINK) blocks nest data blocks.
-    let mut stack: Vec<BlockBuilder> = Vec::new();
+    let mut stack: Vec<BlockBuilder<'_>> = Vec::new();
     for rec in &recs {
         match rec.label.as_str() {
             "TITLE" => stack.push(BlockBuilder::new(rec.line, &rec.value)),
@@ -190,23 +190,23 @@ pub fn parse_jcamp(text: &str, options: JcampOptions) -> Result<Vec<JcampBlock>,
 }
 
 #[derive(Default)]
-struct BlockBuilder {
+struct BlockBuilder<'a> {
     start_line: usize,
     title: String,
     data_type: String,
     version: String,
     labels: Vec<(String, String, String)>,
-    data: Option<DataRecord>,
+    data: Option<DataRecord<'a>>,
 }
 
-struct DataRecord {
+struct DataRecord<'a> {
     line: usize,
     kind: BlockKind,
     form: String,
-    lines: Vec<(usize, String)>,
+    lines: Vec<(usize, &'a str)>,
 }
 
-impl BlockBuilder {
+impl<'a> BlockBuilder<'a> {
     fn new(line: usize, title: &str) -> Self {
         Self {
             start_line: line,
@@ -222,10 +222,7 @@ impl BlockBuilder {
             .map(|(_, _, v)| v.as_str())
     }
 
-    fn record(&mut self, rec: &Record<'_>) -> Result<(), JcampError> {
-        let owned = |d: &[(usize, &str)]| -> Vec<(usize, String)> {
-            d.iter().map(|(n, s)| (*n, s.to_string())).collect()
-        };
+    fn record(&mut self, rec: &Record<'a>) -> Result<(), JcampError> {
         let in_ntuples = self.labels.iter().any(|(l, _, _)| l == "NTUPLES");
         if in_ntuples && self.data.is_some() {
             // Records after the first NTUPLES page belong to later pages: not read.
@@ -262,7 +259,7 @@ impl BlockBuilder {
                     line: rec.line,
                     kind,
                     form,
-                    lines: owned(&rec.data),
+                    lines: rec.data.clone(),
                 });
             }
             _ => {
@@ -290,7 +287,7 @@ impl BlockBuilder {
     fn number(&self, label: &str) -> Result<Option<f64>, JcampError> {
         match self.get(label) {
             None => Ok(None),
-            Some(v) if v.is_empty() => Ok(None),
+            Some("") => Ok(None),
             Some(v) => parse_affn(v.trim())
                 .map(Some)
                 .ok_or_else(|| err(self.start_line, format!("##{label}= '{v}' is not a number"))),
@@ -482,7 +479,7 @@ struct NtupleColumns {
 }
 
 impl NtupleColumns {
-    fn read(b: &BlockBuilder, data: &DataRecord) -> Result<Self, JcampError> {
+    fn read(b: &BlockBuilder<'_>, data: &DataRecord<'_>) -> Result<Self, JcampError> {
         let list = |label: &str| -> Vec<String> {
             b.get(label)
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
@@ -620,7 +617,7 @@ fn tokenize(
     line: &str,
     line_no: usize,
     out: &mut Vec<Tok>,
-    encs: &mut Vec<Enc>,
+    encs: &mut u8,
 ) -> Result<(), JcampError> {
     let bytes = line.as_bytes();
     let mut i = 0;
@@ -657,11 +654,12 @@ fn tokenize(
             let text = &line[start..i];
             let v = parse_affn(text).ok_or_else(|| err(line_no, format!("bad number '{text}'")))?;
             out.push(Tok::Abs(v));
-            encs.push(if (c == b'+' || c == b'-') && !after_separator {
-                Enc::Pac
-            } else {
-                Enc::Affn
-            });
+            *encs |= 1
+                << (if (c == b'+' || c == b'-') && !after_separator {
+                    Enc::Pac
+                } else {
+                    Enc::Affn
+                } as u8);
             after_separator = false;
             continue;
         }
@@ -669,18 +667,18 @@ fn tokenize(
         if let Some((sign, d)) = sqz_digit(c) {
             let v = read_magnitude(bytes, &mut i, d);
             out.push(Tok::Abs(sign * v));
-            encs.push(Enc::Sqz);
+            *encs |= 1 << (Enc::Sqz as u8);
         } else if let Some((sign, d)) = dif_digit(c) {
             let v = read_magnitude(bytes, &mut i, d);
             out.push(Tok::Dif(sign * v));
-            encs.push(Enc::Dif);
+            *encs |= 1 << (Enc::Dif as u8);
         } else if let Some(d) = dup_digit(c) {
             let v = read_magnitude(bytes, &mut i, d);
             if !(1.0..=1e9).contains(&v) || v.fract() != 0.0 {
                 return Err(err(line_no, format!("bad DUP count {v}")));
             }
             out.push(Tok::Dup(v as u32));
-            encs.push(Enc::Dup);
+            *encs |= 1 << (Enc::Dup as u8);
         } else if c == b'?' {
             return Err(err(line_no, "missing value '?' in the data"));
         } else {
@@ -719,13 +717,13 @@ struct Decoded {
 /// Decodes `(X++(Y..Y))` lines: ASDF tokens, DUP expansion, DIF accumulation and the
 /// DIF Y-check across line ends.
 fn decode_x_plus_plus(
-    lines: &[(usize, String)],
+    lines: &[(usize, &str)],
     npoints: Option<usize>,
     options: JcampOptions,
 ) -> Result<Decoded, JcampError> {
     let mut y: Vec<f64> = Vec::with_capacity(npoints.unwrap_or(0).min(MAX_POINTS));
     let mut line_x = Vec::with_capacity(lines.len());
-    let mut encs: Vec<Enc> = Vec::new();
+    let mut encs: u8 = 0;
     let mut toks: Vec<Tok> = Vec::new();
     let mut line_vals: Vec<f64> = Vec::new();
     let mut prev_ended_dif = false;
@@ -813,12 +811,15 @@ fn decode_x_plus_plus(
         y.extend_from_slice(new_vals);
         prev_ended_dif = ends_dif;
     }
-    encs.sort_unstable();
-    encs.dedup();
+
     Ok(Decoded {
         y,
         line_x,
-        encodings: encs.into_iter().map(Enc::name).collect(),
+        encodings: [Enc::Affn, Enc::Pac, Enc::Sqz, Enc::Dif, Enc::Dup]
+            .into_iter()
+            .filter(|e| encs & (1 << *e as u8) != 0)
+            .map(Enc::name)
+            .collect(),
         y_checks,
         y_check_failures,
     })
@@ -826,12 +827,8 @@ fn decode_x_plus_plus(
 
 /// Reads the x and y of each `(x, y, …, <text>)` peak assignment; entries whose first two
 /// fields are not numbers are skipped (assignments are reported, never plotted).
-fn decode_assignments(lines: &[(usize, String)]) -> (Vec<f64>, Vec<f64>) {
-    let joined: String = lines
-        .iter()
-        .map(|(_, l)| l.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
+fn decode_assignments(lines: &[(usize, &str)]) -> (Vec<f64>, Vec<f64>) {
+    let joined: String = lines.iter().map(|(_, l)| *l).collect::<Vec<_>>().join(" ");
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for entry in joined.split('(').skip(1) {
         let body = entry.split(')').next().unwrap_or("");
@@ -848,7 +845,7 @@ fn decode_assignments(lines: &[(usize, String)]) -> (Vec<f64>, Vec<f64>) {
 
 /// Decodes `(XY..XY)` pairs (AFFN, separated by commas, semicolons or blanks).
 fn decode_pairs(
-    lines: &[(usize, String)],
+    lines: &[(usize, &str)],
     allow_triples: bool,
 ) -> Result<(Vec<f64>, Vec<f64>), JcampError> {
     let (mut x, mut y) = (Vec::new(), Vec::new());
@@ -857,9 +854,9 @@ fn decode_pairs(
             .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
             .filter(|s| !s.is_empty())
             .collect();
-        if values.len() % 2 != 0 {
+        if !values.len().is_multiple_of(2) {
             // (XYW..XYW) and (XYM..XYM) peak tables carry a third field; keep x and y.
-            if allow_triples && values.len() % 3 == 0 {
+            if allow_triples && values.len().is_multiple_of(3) {
                 for t in values.chunks(3) {
                     push_pair(t[0], t[1], *line_no, &mut x, &mut y)?;
                 }

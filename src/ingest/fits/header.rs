@@ -450,7 +450,7 @@ mod tests {
             h.push_str(&format!("{c:<80}"));
         }
         h.push_str(&format!("{:<80}", "END"));
-        while h.len() % BLOCK != 0 {
+        while !h.len().is_multiple_of(BLOCK) {
             h.push(' ');
         }
         let mut bytes = h.into_bytes();
