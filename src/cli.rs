@@ -528,16 +528,27 @@ pub fn write_csv(
     let n = spectrum.len();
     let x = spectrum.x_nm();
     let y = spectrum.y();
+    // Rows are formatted into a buffer and written in blocks (this runs per sample).
+    let mut buf = ryu::Buffer::new();
+    let mut block = Vec::with_capacity(1 << 16);
     for k in 0..n {
         let i = if unit.is_reversed() { n - 1 - k } else { k };
-        write!(w, "{},{}", unit.from_nm(x[i]), y[i])?;
+        crate::textfmt::push_f64(&mut block, &mut buf, unit.from_nm(x[i]));
+        block.push(b',');
+        crate::textfmt::push_f64(&mut block, &mut buf, y[i]);
         if let Some(s) = sigma {
-            write!(w, ",{}", s[i])?;
+            block.push(b',');
+            crate::textfmt::push_f64(&mut block, &mut buf, s[i]);
         }
         if let Some(m) = mask {
-            write!(w, ",{}", u8::from(m[i]))?;
+            block.extend_from_slice(if m[i] { b",1" } else { b",0" });
         }
-        writeln!(w)?;
+        block.push(b'\n');
+        if block.len() >= (1 << 16) - 128 {
+            w.write_all(&block)?;
+            block.clear();
+        }
     }
+    w.write_all(&block)?;
     Ok(())
 }

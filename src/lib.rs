@@ -15,6 +15,7 @@ pub mod provenance;
 pub mod render;
 pub mod samples;
 pub mod session;
+pub mod textfmt;
 pub mod spectrum;
 pub mod transforms;
 pub mod units;

@@ -492,8 +492,14 @@ impl WorkbenchApp {
     fn add_loaded(&mut self, loaded: Vec<(Dataset, Arc<DisplayTrace>)>) {
         let mut datasets = Vec::new();
         for (d, t) in loaded {
+            let name = d.source.display_name();
             for w in &d.warnings {
-                self.notify(format!("{}: {w}", d.source.display_name()));
+                // Readers of multi-spectrum files already name the spectrum.
+                if w.starts_with(name.as_str()) {
+                    self.notify(w.clone());
+                } else {
+                    self.notify(format!("{name}: {w}"));
+                }
             }
             if let Some(w) = &t.warning {
                 self.notify(w.clone());

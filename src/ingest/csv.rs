@@ -324,6 +324,14 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
                 .then_some(names)
         })
     };
+    // A header with fewer names than the data have columns: the missing names are empty
+    // (never an index past the end).
+    let header = header.map(|mut h| {
+        if h.len() < n_cols {
+            h.resize(n_cols, String::new());
+        }
+        h
+    });
     let header_ref = header.as_deref();
 
     let x_col = match &options.x_col {
@@ -646,6 +654,15 @@ mod tests {
             assert_eq!(l.spectra[0].y(), &[1.0, 2.0]);
             assert!(l.warnings.is_empty(), "{:?}", l.warnings);
         }
+    }
+
+    /// Found by the `csv` fuzz target: a text first line with fewer fields than the data.
+    #[test]
+    fn a_short_header_does_not_index_past_its_end() {
+        let text = "# A hand-made table: decimal85.86,0.02,0.005\n385.88,0.02,0.005\n38,8;3,5;0,03\n6560,0;nan;0,01\n6555,1;0,1;0,01\n";
+        let _ = parse_csv(text, "fuzz.csv", &ReadOptions::default());
+        let loaded = parse_csv("wavelength_nm\n500;1;2\n501;2;3\n", "t.csv", &ReadOptions::default()).unwrap();
+        assert_eq!(loaded.spectra[0].y(), &[1.0, 2.0]);
     }
 
     #[test]

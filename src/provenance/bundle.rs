@@ -104,13 +104,18 @@ pub(crate) fn trace_csv(
     }
     let _ = writeln!(out, ",masked");
     let n = x.len();
+    let mut buf = ryu::Buffer::new();
+    out.reserve(n * 48);
     for k in 0..n {
         let i = if unit.is_reversed() { n - 1 - k } else { k };
-        let _ = write!(out, "{},{}", unit.from_nm(x[i]), y[i] / divisor);
+        crate::textfmt::push_f64(&mut out, &mut buf, unit.from_nm(x[i]));
+        out.push(b',');
+        crate::textfmt::push_f64(&mut out, &mut buf, y[i] / divisor);
         if let Some(s) = sigma {
-            let _ = write!(out, ",{}", s[i] / divisor);
+            out.push(b',');
+            crate::textfmt::push_f64(&mut out, &mut buf, s[i] / divisor);
         }
-        let _ = writeln!(out, ",{}", u8::from(mask.is_some_and(|m| m[i])));
+        out.extend_from_slice(if mask.is_some_and(|m| m[i]) { b",1\n" } else { b",0\n" });
     }
     out
 }
@@ -171,17 +176,13 @@ pub fn write_bundle(
     let mut m = manifest::build(session, created_at);
     let manifest_id = m.manifest_id();
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    // Each file's sha256, computed once, where the file is made.
+    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
 
-    // Canonical inputs and their raw sources.
+    // Raw sources (read here), then the large files — canonical inputs, plotted traces and
+    // the picture — made in parallel: each is a pure function of the session.
     let mut used_names: Vec<String> = Vec::new();
     for d in session.datasets() {
-        if matches!(d.source, SourceRef::Derived(_)) {
-            continue;
-        }
-        let mut csv = Vec::new();
-        crate::cli::write_csv(&mut csv, &d.spectrum, &d.id, XUnit::Nanometer)
-            .expect("writing to memory");
-        files.insert(format!("spectra/{}.csv", d.id), csv);
         let bytes = match &d.source {
             SourceRef::Bundled(name) => crate::samples::sample_bytes(name).map(<[u8]>::to_vec),
             SourceRef::File(path) => Some(
@@ -198,18 +199,57 @@ pub fn write_bundle(
             files.insert(format!("sources/{name}"), bytes);
         }
     }
-    // What is plotted, trace by trace, and the picture.
     let (scene, _unresolved) = scene_of(session, view, traces);
-    for t in scene.iter().filter(|t| t.visible) {
-        files.insert(
-            format!("traces/{}.csv", t.id),
-            trace_csv(view, t.name, t.id, t.trace),
-        );
-    }
     if scene.is_empty() {
         return Err(ExportError::Empty);
     }
-    files.insert("view.png".into(), render_canvas(view, &scene).to_png());
+    type Job<'a> = Box<dyn FnOnce() -> Vec<u8> + Send + 'a>;
+    let mut jobs: Vec<(String, Job<'_>)> = Vec::new();
+    for d in session.datasets() {
+        if matches!(d.source, SourceRef::Derived(_)) {
+            continue;
+        }
+        jobs.push((
+            format!("spectra/{}.csv", d.id),
+            Box::new(move || {
+                let mut csv = Vec::with_capacity(d.spectrum.len() * 40);
+                crate::cli::write_csv(&mut csv, &d.spectrum, &d.id, XUnit::Nanometer)
+                    .expect("writing to memory");
+                csv
+            }),
+        ));
+    }
+    for t in scene.iter().filter(|t| t.visible) {
+        jobs.push((
+            format!("traces/{}.csv", t.id),
+            Box::new(move || trace_csv(view, t.name, t.id, t.trace)),
+        ));
+    }
+    let scene_ref = &scene;
+    jobs.push((
+        "view.png".into(),
+        Box::new(move || render_canvas(view, scene_ref).to_png()),
+    ));
+    let made: Vec<(String, Vec<u8>, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|(path, job)| {
+                scope.spawn(move || {
+                    let bytes = job();
+                    let hash = sha256_hex(&bytes);
+                    (path, bytes, hash)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bundle job"))
+            .collect()
+    });
+    for (path, bytes, hash) in made {
+        hashes.insert(path.clone(), hash);
+        files.insert(path, bytes);
+    }
     let log: String = session
         .history()
         .iter()
@@ -221,10 +261,10 @@ pub fn write_bundle(
         format!("{manifest_id}\n").into_bytes(),
     );
 
-    let data_entries: Vec<(String, String)> = files
+    let data_entries: Vec<(String, String)> = hashes
         .iter()
         .filter(|(p, _)| p.starts_with("spectra/") || p.starts_with("traces/"))
-        .map(|(p, b)| (p.clone(), sha256_hex(b)))
+        .map(|(p, h)| (p.clone(), h.clone()))
         .collect();
     let data_sha256 = hash_of_listing(&data_entries);
     let mut citation = format!(
@@ -249,7 +289,7 @@ pub fn write_bundle(
         .iter()
         .map(|(path, bytes)| OutputEntry {
             path: path.clone(),
-            sha256: sha256_hex(bytes),
+            sha256: hashes.get(path).cloned().unwrap_or_else(|| sha256_hex(bytes)),
             byte_size: bytes.len() as u64,
             row_count: path.ends_with(".csv").then(|| csv_rows(bytes)),
         })

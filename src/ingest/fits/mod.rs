@@ -50,6 +50,11 @@ pub fn scan_file(path: &Path) -> Result<Vec<Hdu>, IngestProblem> {
     scanned.map_err(|e| IngestProblem::BadFits(e.to_string()))
 }
 
+/// Checks a gzipped FITS stream by decompressing as it goes (nothing is kept but headers).
+pub fn scan_gzip<R: Read>(reader: R) -> Result<Vec<Hdu>, header::HeaderProblem> {
+    header::scan_blocks(&mut header::StreamBlocks(flate2::read::MultiGzDecoder::new(reader)))
+}
+
 /// One array the child reads with cfitsio.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -318,7 +323,7 @@ pub fn plan(name: &str, hdus: &[Hdu], options: &ReadOptions) -> Result<Plan, Ing
     if !found.is_empty() {
         let others: Vec<String> = found.iter().map(|(i, _)| i.to_string()).collect();
         p.warnings.push(format!(
-            "read HDU {index}; HDU(s) {} also hold spectra (choose with --hdu)",
+            "read HDU {index}; HDU(s) {} also hold spectra (choose with --hdu, or in the app's HDU window)",
             others.join(", ")
         ));
     }
