@@ -381,7 +381,7 @@ fn export(recipe_path: &Path, out: &Path) -> Result<(), Failure> {
     use crate::provenance::{bundle, recipe};
     let text = std::fs::read_to_string(recipe_path)
         .map_err(|e| Failure::bad_input(format!("{}: cannot read: {e}", recipe_path.display())))?;
-    let parsed: recipe::Recipe = serde_json::from_str(&text)
+    let parsed = recipe::parse_recipe(&text)
         .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
     let dir = recipe_path.parent().unwrap_or(Path::new("."));
     let session = recipe::session_from_recipe(&parsed, dir)

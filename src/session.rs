@@ -118,6 +118,8 @@ pub enum Command {
     SetSmoothing(Smoothing),
     SetPalette(PaletteKey),
     SetTheme(Theme),
+    /// Sets what exports may include and must say (data restrictions, notes).
+    SetExportPolicy(ExportPolicy),
     SetLodBudget(usize),
     SetCrosshair(bool),
     SetUncertainty(bool),
@@ -188,6 +190,30 @@ struct Snapshot {
     datasets: Vec<Dataset>,
     view: ViewState,
     records: Vec<StepRecord>,
+    export_policy: ExportPolicy,
+}
+
+/// What an export may include and what it must say about the data: recorded in the
+/// manifest (`data_restrictions`, `notes`), so part of MANIFEST_ID.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportPolicy {
+    /// Terms that restrict the data (e.g. "proprietary until 2027-06-01"). When set, raw
+    /// source files are left out of bundles unless `include_restricted_sources`.
+    pub data_restrictions: Option<String>,
+    /// The user's explicit opt-in to copy restricted raw sources into bundles anyway.
+    pub include_restricted_sources: bool,
+    /// Free text for the manifest's `notes`.
+    pub notes: String,
+}
+
+impl ExportPolicy {
+    /// Whether raw source files go into a bundle.
+    pub fn sources_allowed(&self) -> bool {
+        self.data_restrictions
+            .as_deref()
+            .is_none_or(|t| t.trim().is_empty())
+            || self.include_restricted_sources
+    }
 }
 
 /// Runs one step on a dataset of `datasets` (pure; safe to call off the UI thread): the
@@ -240,6 +266,7 @@ pub struct Session {
     view: ViewState,
     /// Every applied transform step, in order (the provenance of derived datasets).
     records: Vec<StepRecord>,
+    export_policy: ExportPolicy,
     undo: Vec<Snapshot>,
     redo: Vec<Snapshot>,
     history: Vec<HistoryEntry>,
@@ -403,6 +430,17 @@ impl Session {
             }
             Command::SetPalette(p) => format!("palette → {}", p.label()),
             Command::SetTheme(t) => format!("theme → {t:?}"),
+            Command::SetExportPolicy(p) => match &p.data_restrictions {
+                Some(t) if !t.trim().is_empty() => format!(
+                    "data restrictions → {t:?}{}",
+                    if p.include_restricted_sources {
+                        " (raw sources included by opt-in)"
+                    } else {
+                        ""
+                    }
+                ),
+                _ => "data restrictions → none".into(),
+            },
             Command::SetLodBudget(n) => {
                 if *n < MIN_BUDGET_POINTS {
                     return Err(CommandError::LodBudget(*n));
@@ -497,6 +535,7 @@ impl Session {
             Command::SetSmoothing(s) => v.smoothing = s,
             Command::SetPalette(p) => v.palette_key = p,
             Command::SetTheme(t) => v.theme = t,
+            Command::SetExportPolicy(p) => self.export_policy = p,
             Command::SetLodBudget(n) => v.lod_budget_points = n,
             Command::SetCrosshair(on) => v.crosshair_visible = on,
             Command::SetUncertainty(on) => v.uncertainty_visible = on,
@@ -550,7 +589,13 @@ impl Session {
             datasets: self.datasets.clone(),
             view: self.view.clone(),
             records: self.records.clone(),
+            export_policy: self.export_policy.clone(),
         }
+    }
+
+    /// What exports may include and must say.
+    pub fn export_policy(&self) -> &ExportPolicy {
+        &self.export_policy
     }
 
     fn restore(&mut self, snap: Snapshot) {
@@ -560,6 +605,7 @@ impl Session {
             (self.view.bounds, self.view.canvas, self.view.normalization);
         self.datasets = snap.datasets;
         self.records = snap.records;
+        self.export_policy = snap.export_policy;
         self.view = snap.view;
         self.view.canvas = canvas;
         self.view.bounds = if self.view.normalization == normalization {

@@ -16,11 +16,25 @@ mod tests {
     #[test]
     fn round_trips_and_reads_as_plain_numbers() {
         let mut buf = ryu::Buffer::new();
-        for v in [0.0, -0.0, 1.0, 0.1, 1e-7, 6.02214076e23, 656.2801, f64::MIN_POSITIVE, f64::MAX] {
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            1e-7,
+            6.02214076e23,
+            656.2801,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+        ] {
             let mut out = Vec::new();
             push_f64(&mut out, &mut buf, v);
             let text = String::from_utf8(out).unwrap();
-            assert_eq!(text.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{text}");
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                v.to_bits(),
+                "{text}"
+            );
         }
     }
 }

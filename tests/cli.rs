@@ -395,3 +395,23 @@ fn open_with_a_missing_file_fails_before_any_window() {
     let out = run(&["open".as_ref(), "definitely-missing.csv".as_ref()]);
     assert_bad_input(&out, "definitely-missing.csv");
 }
+
+/// Every input a fuzz target crashed on (tests/data/fuzz_regressions/, see fuzz/README.md)
+/// now gives a result or a clean one-line error, never a panic.
+#[test]
+fn fuzz_regressions_never_panic() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(data("fuzz_regressions")).unwrap() {
+        let path = entry.unwrap().path();
+        let out = run(&["inspect".as_ref(), path.as_os_str()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{}: {stderr}",
+            path.display()
+        );
+        assert!(!stderr.contains("panicked"), "{}: {stderr}", path.display());
+        n += 1;
+    }
+    assert!(n >= 1);
+}

@@ -199,11 +199,19 @@ fn bad_recipes_exit_2() {
             r#"{"inputs":[{"bundled":"nope.csv"}]}"#,
             "no bundled sample",
         ),
-        (r#"{"inputs":[],"surprise":1}"#, "unknown field"),
-        (r#"{"inputs":[]}"#, "nothing to export"),
         (
-            r#"{"inputs":[{"bundled":"synthetic_hydrogen_lamp.csv"}],"derive":[{"from":3,"steps":[]}]}"#,
+            r#"{"inputs":[{"bundled":"a.csv"}],"surprise":1}"#,
+            "'surprise' was unexpected",
+        ),
+        (r#"{"inputs":[]}"#, "at '/inputs': [] has less than 1 item"),
+        (
+            r#"{"inputs":[{"bundled":"synthetic_hydrogen_lamp.csv"}],"derive":[{"from":3,"steps":[{"kind":"normalize","params":{"mode":"max"}}]}]}"#,
             "no dataset at index 3",
+        ),
+        // Duplicate keys pass a schema; the typed decoding refuses them.
+        (
+            r#"{"inputs":[{"bundled":"synthetic_hydrogen_lamp.csv"}],"inputs":[{"bundled":"synthetic_hydrogen_lamp.csv"}]}"#,
+            "duplicate field",
         ),
     ] {
         let r = dir.path().join("bad.recipe.json");
@@ -263,4 +271,66 @@ fn replay_reproduces_the_bundle_exactly_and_notices_changed_data() {
     assert_eq!(o.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["ids_equal"], false);
+}
+
+#[test]
+fn restricted_data_leaves_sources_out_unless_the_user_opts_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("lamp.csv");
+    std::fs::write(&input, "wavelength_nm,counts\n500,1\n501,5\n502,2\n").unwrap();
+    let write_recipe = |name: &str, opt_in: bool| {
+        let r = serde_json::json!({
+            "inputs": [{"file": {"path": "lamp.csv"}}],
+            "data_restrictions": "proprietary until 2027-06-01 (PI: test)",
+            "include_restricted_sources": opt_in,
+            "notes": "restricted test"
+        });
+        let p = dir.path().join(name);
+        std::fs::write(&p, r.to_string()).unwrap();
+        p
+    };
+    let out = tempfile::tempdir().unwrap();
+    let closed = export(&write_recipe("closed.json", false), &out.path().join("a"));
+    assert!(
+        !closed.join("sources").exists(),
+        "restricted sources copied without opt-in"
+    );
+    assert!(closed.join("spectra").exists());
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(closed.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        m["data_restrictions"],
+        "proprietary until 2027-06-01 (PI: test)"
+    );
+    assert_eq!(m["notes"], "restricted test");
+    assert_eq!(verify(&closed).status.code(), Some(0));
+    let open = export(&write_recipe("open.json", true), &out.path().join("b"));
+    assert!(
+        open.join("sources/lamp.csv").exists(),
+        "opt-in must copy the source"
+    );
+    assert_eq!(verify(&open).status.code(), Some(0));
+}
+
+#[test]
+fn every_committed_recipe_validates_against_the_recipe_schema() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut n = 0;
+    for entry in std::fs::read_dir(examples).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".recipe.json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            spectra_workbench::provenance::recipe::parse_recipe(&text)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+    // And the schema catches what it should, naming where.
+    let bad = r#"{"inputs":[{"bundled":"a.csv"}],"derive":[{"from":0,"steps":[{"kind":"smooth","params":{"method":"sg","window":11}}]}]}"#;
+    let e = spectra_workbench::provenance::recipe::parse_recipe(bad).unwrap_err();
+    assert!(
+        e.contains("/derive/0/steps/0/params") && e.contains("poly"),
+        "{e}"
+    );
 }

@@ -661,7 +661,12 @@ mod tests {
     fn a_short_header_does_not_index_past_its_end() {
         let text = "# A hand-made table: decimal85.86,0.02,0.005\n385.88,0.02,0.005\n38,8;3,5;0,03\n6560,0;nan;0,01\n6555,1;0,1;0,01\n";
         let _ = parse_csv(text, "fuzz.csv", &ReadOptions::default());
-        let loaded = parse_csv("wavelength_nm\n500;1;2\n501;2;3\n", "t.csv", &ReadOptions::default()).unwrap();
+        let loaded = parse_csv(
+            "wavelength_nm\n500;1;2\n501;2;3\n",
+            "t.csv",
+            &ReadOptions::default(),
+        )
+        .unwrap();
         assert_eq!(loaded.spectra[0].y(), &[1.0, 2.0]);
     }
 

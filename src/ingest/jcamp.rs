@@ -18,7 +18,7 @@ use crate::units::XUnit;
 
 /// The largest `NPOINTS` accepted before any data is decoded (a hostile header must not
 /// make us reserve gigabytes).
-const MAX_POINTS: usize = 100_000_000;
+const MAX_POINTS: usize = 20_000_000;
 
 /// What kind of data a block holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -722,6 +722,13 @@ fn decode_x_plus_plus(
     options: JcampOptions,
 ) -> Result<Decoded, JcampError> {
     let mut y: Vec<f64> = Vec::with_capacity(npoints.unwrap_or(0).min(MAX_POINTS));
+    // Decoding stops as soon as the data hold more than NPOINTS (a few bytes of DUP can
+    // ask for millions of values); without NPOINTS, at the global limit.
+    let limit = npoints.unwrap_or(MAX_POINTS);
+    let too_many = |line_no: usize| match npoints {
+        Some(n) => err(line_no, format!("NPOINTS says {n} but the data hold more")),
+        None => err(line_no, format!("more than {MAX_POINTS} points")),
+    };
     let mut line_x = Vec::with_capacity(lines.len());
     let mut encs: u8 = 0;
     let mut toks: Vec<Tok> = Vec::new();
@@ -763,8 +770,9 @@ fn decode_x_plus_plus(
                     let Some(&prev) = line_vals.last() else {
                         return Err(err(line_no, "a DUP count with nothing to repeat"));
                     };
-                    if y.len() + line_vals.len() + n as usize > MAX_POINTS {
-                        return Err(err(line_no, "DUP expands past the point limit"));
+                    // +1: the line's first value may be a check value, not a point.
+                    if y.len() + line_vals.len() + (n as usize - 1) > limit + 1 {
+                        return Err(too_many(line_no));
                     }
                     // After DIF the difference repeats; after a value, the value.
                     let delta = last_delta.unwrap_or(0.0);
@@ -805,8 +813,8 @@ fn decode_x_plus_plus(
             };
             line_x.push((x, first_index));
         }
-        if y.len() + new_vals.len() > MAX_POINTS {
-            return Err(err(line_no, "more than the point limit"));
+        if y.len() + new_vals.len() > limit {
+            return Err(too_many(line_no));
         }
         y.extend_from_slice(new_vals);
         prev_ended_dif = ends_dif;
@@ -1082,6 +1090,17 @@ mod tests {
         let b = one(&text);
         assert_eq!(b.y, vec![10.0, -5.0, 7.0]);
         assert_eq!(b.encodings, vec!["AFFN", "PAC"]);
+    }
+
+    /// Found by the `jcamp` fuzz target: a few DUP bytes asked for millions of values.
+    #[test]
+    fn dup_cannot_expand_past_npoints() {
+        let text = "##TITLE=x\n##NPOINTS=3\n##XYDATA=(X++(Y..Y))\n1 1 s99999999\n##END=\n";
+        let e = parse_jcamp(text, JcampOptions::default()).unwrap_err();
+        assert!(
+            e.message.contains("NPOINTS says 3 but the data hold more"),
+            "{e}"
+        );
     }
 
     #[test]

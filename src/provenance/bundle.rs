@@ -115,7 +115,11 @@ pub(crate) fn trace_csv(
             out.push(b',');
             crate::textfmt::push_f64(&mut out, &mut buf, s[i] / divisor);
         }
-        out.extend_from_slice(if mask.is_some_and(|m| m[i]) { b",1\n" } else { b",0\n" });
+        out.extend_from_slice(if mask.is_some_and(|m| m[i]) {
+            b",1\n"
+        } else {
+            b",0\n"
+        });
     }
     out
 }
@@ -182,7 +186,10 @@ pub fn write_bundle(
     // Raw sources (read here), then the large files — canonical inputs, plotted traces and
     // the picture — made in parallel: each is a pure function of the session.
     let mut used_names: Vec<String> = Vec::new();
-    for d in session.datasets() {
+    // Restricted data: no raw sources without the user's opt-in (the manifest's
+    // data_restrictions says why they are missing).
+    let sources_allowed = session.export_policy().sources_allowed();
+    for d in session.datasets().iter().filter(|_| sources_allowed) {
         let bytes = match &d.source {
             SourceRef::Bundled(name) => crate::samples::sample_bytes(name).map(<[u8]>::to_vec),
             SourceRef::File(path) => Some(
@@ -289,7 +296,10 @@ pub fn write_bundle(
         .iter()
         .map(|(path, bytes)| OutputEntry {
             path: path.clone(),
-            sha256: hashes.get(path).cloned().unwrap_or_else(|| sha256_hex(bytes)),
+            sha256: hashes
+                .get(path)
+                .cloned()
+                .unwrap_or_else(|| sha256_hex(bytes)),
             byte_size: bytes.len() as u64,
             row_count: path.ends_with(".csv").then(|| csv_rows(bytes)),
         })

@@ -286,8 +286,12 @@ pub fn build(session: &Session, created_at: &str) -> Manifest {
         outputs: Vec::new(),
         citations,
         seed: 0,
-        notes: String::new(),
-        data_restrictions: None,
+        notes: session.export_policy().notes.clone(),
+        data_restrictions: session
+            .export_policy()
+            .data_restrictions
+            .clone()
+            .filter(|t| !t.trim().is_empty()),
     }
 }
 

@@ -69,6 +69,47 @@ pub struct Recipe {
     pub derive: Vec<RecipeDerive>,
     #[serde(default)]
     pub view: RecipeView,
+    /// Terms restricting the data; raw sources are then left out of the bundle unless
+    /// `include_restricted_sources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_restrictions: Option<String>,
+    /// Explicit opt-in: copy restricted raw sources anyway.
+    #[serde(default)]
+    pub include_restricted_sources: bool,
+    /// Free text for the manifest's `notes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// The recipe schema (JSON Schema 2020-12), embedded: `schemas/recipe.schema.json`.
+pub const RECIPE_SCHEMA: &str = include_str!("../../schemas/recipe.schema.json");
+
+/// Parses a recipe: JSON, then the schema (every violation, by JSON pointer), then the
+/// typed decoding (which also rejects what a schema cannot, such as duplicate keys).
+pub fn parse_recipe(text: &str) -> Result<Recipe, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let schema: serde_json::Value =
+        serde_json::from_str(RECIPE_SCHEMA).expect("the embedded recipe schema is JSON");
+    let validator =
+        jsonschema::validator_for(&schema).expect("the embedded recipe schema is valid");
+    let problems: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!(
+                "at '{}': {e}",
+                if at.is_empty() { "/" } else { at.as_str() }
+            )
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(format!(
+            "does not match the recipe schema: {}",
+            problems.join("; ")
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| format!("{e}"))
 }
 
 /// Builds the session a recipe describes. Errors are one line naming what failed.
@@ -115,6 +156,14 @@ pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session
                 .apply_step(&current, step, in_place)
                 .map_err(|e| format!("derive[{k}] step {} ({}): {e}", j + 1, step.kind()))?;
         }
+    }
+    if recipe.data_restrictions.is_some() || recipe.notes.is_some() {
+        s.apply(Command::SetExportPolicy(crate::session::ExportPolicy {
+            data_restrictions: recipe.data_restrictions.clone(),
+            include_restricted_sources: recipe.include_restricted_sources,
+            notes: recipe.notes.clone().unwrap_or_default(),
+        }))
+        .map_err(|e| e.to_string())?;
     }
     let v = &recipe.view;
     let mut commands = Vec::new();

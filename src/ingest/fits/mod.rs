@@ -52,7 +52,9 @@ pub fn scan_file(path: &Path) -> Result<Vec<Hdu>, IngestProblem> {
 
 /// Checks a gzipped FITS stream by decompressing as it goes (nothing is kept but headers).
 pub fn scan_gzip<R: Read>(reader: R) -> Result<Vec<Hdu>, header::HeaderProblem> {
-    header::scan_blocks(&mut header::StreamBlocks(flate2::read::MultiGzDecoder::new(reader)))
+    header::scan_blocks(&mut header::StreamBlocks(
+        flate2::read::MultiGzDecoder::new(reader),
+    ))
 }
 
 /// One array the child reads with cfitsio.
