@@ -23,6 +23,7 @@ step = {
 # recipe's inputs and derive make the traces).
 view = copy.deepcopy(prov["properties"]["view_state"])
 view["properties"].pop("active_traces", None)
+view["properties"].pop("calibration_banner", None)  # generated from the steps
 view.pop("required", None)
 
 medium = {"enum": ["air", "vacuum"]}

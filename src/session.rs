@@ -216,6 +216,66 @@ impl ExportPolicy {
     }
 }
 
+/// The banner line of a trace: its chain of records, walked back from the trace to its
+/// input (first parent), summarised. `None` for an input with no steps.
+fn banner_line(records: &[StepRecord], id: &DatasetId) -> Option<crate::view::BannerLine> {
+    let mut chain: Vec<&StepRecord> = Vec::new();
+    let mut current = id;
+    while let Some(r) = records.iter().rev().find(|r| &r.output_id == current) {
+        chain.push(r);
+        match r.parent_ids.first() {
+            Some(p) if chain.len() <= records.len() => current = p,
+            _ => break,
+        }
+    }
+    if chain.is_empty() {
+        return None;
+    }
+    chain.reverse();
+    let mut line = crate::view::BannerLine {
+        dataset_id: id.clone(),
+        steps: chain.iter().map(|r| r.kind.clone()).collect(),
+        kernel: None,
+        target_fwhm_nm: None,
+        target_resolving_power: None,
+        frame: None,
+        rv_kms: None,
+        rv_correction_kms: None,
+        medium: None,
+    };
+    let num = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_f64);
+    let text = |v: &serde_json::Value, k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    };
+    for r in chain {
+        match r.kind.as_str() {
+            "airvac_convert" => line.medium = text(&r.params, "to"),
+            "velocity_shift" => {
+                line.frame = text(&r.params, "frame");
+                line.rv_kms =
+                    Some(line.rv_kms.unwrap_or(0.0) + num(&r.params, "rv_kms").unwrap_or(0.0));
+                if let Some(c) = r
+                    .notes
+                    .get("rv_correction_ms")
+                    .and_then(serde_json::Value::as_f64)
+                {
+                    line.rv_correction_kms =
+                        Some(line.rv_correction_kms.unwrap_or(0.0) + c / 1000.0);
+                }
+            }
+            "lsf_convolve" => {
+                line.kernel = text(&r.params, "kernel");
+                line.target_fwhm_nm = num(&r.params, "fwhm_nm");
+                line.target_resolving_power = num(&r.params, "resolving_power");
+            }
+            _ => {}
+        }
+    }
+    Some(line)
+}
+
 /// Runs one step on a dataset of `datasets` (pure; safe to call off the UI thread): the
 /// derived dataset and its records, ready for [`Command::AddDerived`].
 pub fn derive(
@@ -356,6 +416,26 @@ impl Session {
 
     /// Applies one command. On error nothing changes.
     pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
+        let result = self.apply_inner(command);
+        if result.is_ok() {
+            self.refresh_banner();
+        }
+        result
+    }
+
+    /// Recomputes the calibration banner from the step records of the visible traces.
+    fn refresh_banner(&mut self) {
+        let lines = self
+            .view
+            .active_traces
+            .iter()
+            .filter(|t| t.visible)
+            .filter_map(|t| banner_line(&self.records, &t.dataset_id))
+            .collect();
+        self.view.calibration_banner = lines;
+    }
+
+    fn apply_inner(&mut self, command: Command) -> Result<(), CommandError> {
         let summary = match &command {
             Command::SetBounds(bounds) => {
                 if let Some(b) = bounds {

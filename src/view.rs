@@ -181,6 +181,76 @@ pub struct ViewState {
     /// Explicit bounds; `None` fits all visible traces.
     pub bounds: Option<PlotBounds>,
     pub canvas: Canvas,
+    /// The calibration banner drawn on the canvas: one line per visible calibrated trace,
+    /// in trace order. Kept up to date by the session from its step records (not a user
+    /// setting); exported as the banner snapshot.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibration_banner: Vec<BannerLine>,
+}
+
+/// One trace's calibration as the banner shows it (seed 000 §3: kernel, target FWHM,
+/// frame, RV), read from the chain of steps that made the trace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BannerLine {
+    pub dataset_id: DatasetId,
+    /// Step kinds from the input to this trace, in order.
+    pub steps: Vec<String>,
+    /// LSF kernel (`gaussian`), when the chain convolves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// Target LSF FWHM, nm, when given as a width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_fwhm_nm: Option<f64>,
+    /// Target resolving power λ/Δλ, when given as R.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_resolving_power: Option<f64>,
+    /// Velocity frame of the last velocity shift.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame: Option<String>,
+    /// Sum of the chain's requested radial velocities, km/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rv_kms: Option<f64>,
+    /// Sum of the computed barycentric/heliocentric corrections, km/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rv_correction_kms: Option<f64>,
+    /// Medium after the last air/vacuum conversion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+}
+
+impl BannerLine {
+    /// The banner text for this line (without the trace name).
+    pub fn text(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(m) = &self.medium {
+            parts.push(format!("→ {m}"));
+        }
+        if let Some(frame) = &self.frame {
+            let mut t = format!("{frame}, RV {:+.3} km/s", self.rv_kms.unwrap_or(0.0));
+            if let Some(c) = self.rv_correction_kms {
+                t.push_str(&format!(" (corr. {c:+.4} km/s)"));
+            }
+            parts.push(t);
+        }
+        if let Some(k) = &self.kernel {
+            match (self.target_fwhm_nm, self.target_resolving_power) {
+                (Some(f), _) => parts.push(format!("LSF {k} FWHM {f} nm")),
+                (None, Some(r)) => parts.push(format!("LSF {k} R = {r}")),
+                _ => parts.push(format!("LSF {k}")),
+            }
+        }
+        let others: Vec<&str> = self
+            .steps
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !matches!(*k, "airvac_convert" | "velocity_shift" | "lsf_convolve"))
+            .collect();
+        if !others.is_empty() {
+            parts.push(others.join(", "));
+        }
+        parts.join(" · ")
+    }
 }
 
 impl Default for ViewState {
@@ -198,6 +268,7 @@ impl Default for ViewState {
             snap_radius_nm: 1.0,
             masks: Vec::new(),
             active_traces: Vec::new(),
+            calibration_banner: Vec::new(),
             bounds: None,
             canvas: Canvas::default(),
         }

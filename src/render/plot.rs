@@ -75,6 +75,51 @@ fn display_x(view: &ViewState, x_nm: [f64; 2]) -> [f64; 2] {
     [a.min(b), a.max(b)]
 }
 
+/// The calibration banner at the plot's top left: one line per calibrated visible trace,
+/// from the view state, so the window, the export and the replay show the same text.
+fn draw_banner(ui: &egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>], rect: egui::Rect) {
+    if view.calibration_banner.is_empty() {
+        return;
+    }
+    let text = view
+        .calibration_banner
+        .iter()
+        .map(|line| {
+            let name = traces
+                .iter()
+                .find(|t| t.id == &line.dataset_id)
+                // Derived names append their steps ("a.csv · smooth"); the banner says
+                // what the steps did, so it names the input.
+                .map_or("", |t| t.name.split(" · ").next().unwrap_or(t.name));
+            format!("{name}: {}", line.text())
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let visuals = ui.visuals();
+    let color = visuals.strong_text_color();
+    let painter = ui.painter_at(rect);
+    let galley = painter.layout(
+        text,
+        egui::FontId::proportional(12.0),
+        color,
+        (rect.width() * 0.6).max(120.0),
+    );
+    let pos = rect.left_top() + egui::vec2(70.0, 10.0);
+    let background = egui::Rect::from_min_size(pos, galley.size()).expand(5.0);
+    painter.rect_filled(
+        background,
+        4.0,
+        visuals.extreme_bg_color.gamma_multiply(0.92),
+    );
+    painter.rect_stroke(
+        background,
+        4.0,
+        visuals.widgets.noninteractive.bg_stroke,
+        egui::StrokeKind::Outside,
+    );
+    painter.galley(pos, galley, color);
+}
+
 /// Draws the canvas for `view` with `traces` (in active order) into `ui`.
 pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>]) -> CanvasOutput {
     let mut out = CanvasOutput::default();
@@ -188,6 +233,7 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 text
             })
     });
+    draw_banner(ui, view, traces, response.response.rect);
     out.readout = response.inner;
 
     // Interactions → commands.
