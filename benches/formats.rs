@@ -97,6 +97,7 @@ fn dif_text(n: usize) -> String {
 }
 
 fn main() {
+    common::tune_allocator();
     let mut table = Table::new("formats");
     if wanted("fits") {
         let n = 1_000_000;

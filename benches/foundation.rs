@@ -28,6 +28,7 @@ fn pass_bytes(bytes: &[u8]) -> usize {
 }
 
 fn main() {
+    common::tune_allocator();
     let mut table = Table::new("foundation");
 
     if wanted("lod") {

@@ -20,6 +20,7 @@ use spectra_workbench::transforms::registry::{Step, apply_steps};
 use spectra_workbench::transforms::resample;
 
 fn main() {
+    common::tune_allocator();
     let mut table = Table::new("transforms");
     for n in [1_000_000usize, 10_000_000] {
         let label = if n == 1_000_000 { "1e6" } else { "1e7" };
