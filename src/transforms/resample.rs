@@ -74,13 +74,16 @@ pub fn linear(
     Ok((out, out_sigma))
 }
 
+/// Work on one range: (offset of the range in the grid, grid range, output y, output σ).
+type RangeWork<'a> = dyn Fn(usize, &[f64], &mut [f64], Option<&mut [f64]>) + Sync + 'a;
+
 /// Runs `work(offset, grid range, output ranges)` on contiguous ranges of `grid`: one
 /// range for small grids, one per core (at most 4) for large ones.
 fn for_each_range(
     grid: &[f64],
     out: &mut [f64],
     out_sigma: Option<&mut [f64]>,
-    work: &(dyn Fn(usize, &[f64], &mut [f64], Option<&mut [f64]>) + Sync),
+    work: &RangeWork<'_>,
 ) {
     const MIN_PARALLEL: usize = 1 << 16;
     let threads = if grid.len() < MIN_PARALLEL {
