@@ -320,7 +320,7 @@ pub fn derive(
 const UNDO_DEPTH: usize = 200;
 
 /// The state both frontends drive.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Session {
     datasets: Vec<Dataset>,
     view: ViewState,

@@ -418,3 +418,32 @@ fn export_view_writes_the_same_bundle_as_the_cli_recipe() {
     h.run_steps(2);
     assert!(h.query_by_label("Inputs").is_some());
 }
+
+#[test]
+fn a_background_export_keeps_the_window_running_and_reports_when_done() {
+    let out = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.state_mut().set_export_dir(out.path().to_path_buf());
+    h.state_mut()
+        .start_background_export("2026-01-01T00:00:00+00:00".into());
+    assert!(h.state().exporting());
+    // Frames keep running while the thread writes.
+    let mut frames = 0;
+    while h.state().exporting() && frames < 2000 {
+        h.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        frames += 1;
+    }
+    assert!(!h.state().exporting(), "export did not finish");
+    let done = h.state().last_export().expect("exported").clone();
+    assert!(
+        h.state()
+            .notices()
+            .iter()
+            .any(|n| n.text.starts_with("exported to"))
+    );
+    assert_eq!(
+        spectra_workbench::provenance::verify::verify_bundle(&done.dir).unwrap(),
+        Vec::<String>::new()
+    );
+}

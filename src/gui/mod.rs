@@ -90,6 +90,9 @@ type DeriveResult = (
     Option<DatasetId>,
 );
 
+/// Views with more samples than this export on a background thread (about 0.3 s here).
+const BACKGROUND_EXPORT_POINTS: usize = 1_000_000;
+
 /// Inputs larger than this run their transform on a background thread.
 const BACKGROUND_STEP_POINTS: usize = 200_000;
 
@@ -120,6 +123,8 @@ pub struct WorkbenchApp {
     theme_applied: Option<crate::view::Theme>,
     calibration: calibration::CalibrationForm,
     derive_rx: Option<Receiver<DeriveResult>>,
+    /// A background export's result, when one is running.
+    export_rx: Option<Receiver<Result<crate::provenance::bundle::Exported, String>>>,
     /// Where Export view writes bundles.
     export_dir: PathBuf,
     /// The last export, for the notice's Open folder and Copy citation buttons.
@@ -196,6 +201,7 @@ impl WorkbenchApp {
             theme_applied: None,
             calibration: calibration::CalibrationForm::default(),
             derive_rx: None,
+            export_rx: None,
             export_dir: restored
                 .export_dir
                 .clone()
@@ -323,19 +329,63 @@ impl WorkbenchApp {
     /// Exports what is on the canvas: the same bundle the CLI writes, from the traces
     /// already prepared for the screen.
     pub fn export_view(&mut self) {
+        if self.export_rx.is_some() {
+            self.notify("an export is already running".into());
+            return;
+        }
         let created_at = crate::provenance::recipe::now_rfc3339();
-        match crate::provenance::bundle::write_bundle(
-            &self.session,
-            &self.display,
-            &self.export_dir,
-            &created_at,
-        ) {
+        let points: usize = self
+            .session
+            .datasets()
+            .iter()
+            .map(|d| d.spectrum.len())
+            .sum();
+        if points <= BACKGROUND_EXPORT_POINTS {
+            let result = crate::provenance::bundle::write_bundle(
+                &self.session,
+                &self.display,
+                &self.export_dir,
+                &created_at,
+            );
+            self.finish_export(result);
+        } else {
+            self.start_background_export(created_at);
+        }
+    }
+
+    /// Exports on a background thread from a snapshot of the session (the spectra are
+    /// shared, not copied), so the window stays responsive; the result arrives as a notice.
+    pub fn start_background_export(&mut self, created_at: String) {
+        let session = self.session.clone();
+        let display = self.display.clone();
+        let dir = self.export_dir.clone();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                crate::provenance::bundle::write_bundle(&session, &display, &dir, &created_at)
+                    .map_err(|e| e.to_string()),
+            );
+        });
+        self.export_rx = Some(rx);
+        self.notify("exporting…".into());
+    }
+
+    fn finish_export(
+        &mut self,
+        result: Result<crate::provenance::bundle::Exported, impl std::fmt::Display>,
+    ) {
+        match result {
             Ok(done) => {
                 self.notify(format!("exported to {}", done.dir.display()));
                 self.last_export = Some(done);
             }
             Err(e) => self.notify_error(format!("export: {e}")),
         }
+    }
+
+    /// Whether a background export is running.
+    pub fn exporting(&self) -> bool {
+        self.export_rx.is_some()
     }
 
     fn add_sample(&mut self, name: &str) {
@@ -589,6 +639,12 @@ impl WorkbenchApp {
             self.derive_rx = None;
             self.finish_step(done);
         }
+        if let Some(rx) = &self.export_rx
+            && let Ok(result) = rx.try_recv()
+        {
+            self.export_rx = None;
+            self.finish_export(result);
+        }
     }
 
     /// One frame of the whole app.
@@ -743,7 +799,11 @@ impl WorkbenchApp {
         for f in open_files {
             self.open_file(&f);
         }
-        if navigation || !self.pending.is_empty() || self.derive_rx.is_some() {
+        if navigation
+            || !self.pending.is_empty()
+            || self.derive_rx.is_some()
+            || self.export_rx.is_some()
+        {
             // The frame drew last frame's bounds; draw once more with the new ones.
             ui.ctx().request_repaint();
         }
