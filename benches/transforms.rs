@@ -133,6 +133,45 @@ fn main() {
                 .unwrap();
                 black_box(resample::flux_conserving(&shifted, &yl, None, &grid).unwrap());
             });
+            // Its parts, to see where the time goes.
+            {
+                use spectra_workbench::transforms::airvac::{self, AirFormula, TargetMedium};
+                let t_air = median_ms(5, || {
+                    black_box(
+                        airvac::convert_axis_nm(&x, TargetMedium::Vacuum, AirFormula::Morton2000)
+                            .unwrap(),
+                    );
+                });
+                table.push(
+                    "chain part: air -> vacuum (Morton, iterated), 1e6",
+                    t_air,
+                    &floor_name,
+                    floor,
+                    "",
+                );
+                let vac = airvac::convert_axis_nm(&x, TargetMedium::Vacuum, AirFormula::Morton2000)
+                    .unwrap();
+                let t_lsf = median_ms(5, || {
+                    black_box(
+                        lsf::convolve_gaussian(
+                            &vac,
+                            &y,
+                            None,
+                            LsfWidth::ResolvingPower(2000.0),
+                            None,
+                            false,
+                        )
+                        .unwrap(),
+                    );
+                });
+                table.push(
+                    "chain part: LSF R=2000 on the vacuum grid (log-uniform), 1e6",
+                    t_lsf,
+                    &floor_name,
+                    floor,
+                    "",
+                );
+            }
             table.push(
                 "calibration chain, numbers only, 1e6",
                 t,

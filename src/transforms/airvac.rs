@@ -81,7 +81,25 @@ pub fn vacuum_from_air_nm(formula: AirFormula, lambda_air_nm: f64) -> Result<f64
     if lambda_air_nm < AIR_MIN_NM {
         return Err(AirVacError::BelowAirLimit(lambda_air_nm));
     }
+    // A fixed number of steps first: each shrinks the relative error by at least 1.5e-4
+    // (the contraction at 200 nm), so four take the initial 3.2e-4 below 1e-15. A fixed
+    // count has no data-dependent branch, so whole axes vectorise (see below).
     let mut vac = lambda_air_nm;
+    for _ in 0..FIXED_STEPS {
+        vac = lambda_air_nm * refractive_index(formula, vac);
+    }
+    finish_iteration(formula, lambda_air_nm, vac)
+}
+
+/// Fixed iteration steps before the convergence check.
+const FIXED_STEPS: usize = 4;
+
+/// Continues the iteration from `vac` until two steps agree to the tolerance.
+fn finish_iteration(
+    formula: AirFormula,
+    lambda_air_nm: f64,
+    mut vac: f64,
+) -> Result<f64, AirVacError> {
     for _ in 0..MAX_ITERATIONS {
         let next = lambda_air_nm * refractive_index(formula, vac);
         if (next - vac).abs() <= ITERATION_TOLERANCE * next {
@@ -92,23 +110,99 @@ pub fn vacuum_from_air_nm(formula: AirFormula, lambda_air_nm: f64) -> Result<f64
     Err(AirVacError::NoConvergence(lambda_air_nm))
 }
 
+/// Air → vacuum for a range of wavelengths (all ≥ 200 nm): the fixed steps for eight at a
+/// time (branch-free, so the divisions vectorise), then each one's convergence check.
+/// Same operations in the same order as [`vacuum_from_air_nm`], so the same bits.
+fn vacuum_from_air_range(
+    formula: AirFormula,
+    air: &[f64],
+    out: &mut [f64],
+) -> Result<(), AirVacError> {
+    const LANES: usize = 8;
+    let mut chunks = air.chunks_exact(LANES);
+    let mut k = 0;
+    for c in &mut chunks {
+        let mut v = [0.0; LANES];
+        v.copy_from_slice(c);
+        for _ in 0..FIXED_STEPS {
+            for l in 0..LANES {
+                v[l] = c[l] * refractive_index(formula, v[l]);
+            }
+        }
+        for l in 0..LANES {
+            out[k + l] = finish_iteration(formula, c[l], v[l])?;
+        }
+        k += LANES;
+    }
+    for &a in chunks.remainder() {
+        out[k] = vacuum_from_air_nm(formula, a)?;
+        k += 1;
+    }
+    Ok(())
+}
+
 /// Converts a whole axis (nm) to `to`.
 pub fn convert_axis_nm(
     x_nm: &[f64],
     to: TargetMedium,
     formula: AirFormula,
 ) -> Result<Vec<f64>, AirVacError> {
-    x_nm.iter()
-        .map(|&x| match to {
-            TargetMedium::Air => air_from_vacuum_nm(formula, x),
-            TargetMedium::Vacuum => vacuum_from_air_nm(formula, x),
-        })
-        .collect()
+    if let Some(&x) = x_nm.iter().find(|&&x| x < AIR_MIN_NM) {
+        return Err(AirVacError::BelowAirLimit(x));
+    }
+    let work = |part: &[f64], out: &mut [f64]| -> Result<(), AirVacError> {
+        match to {
+            TargetMedium::Air => {
+                for (o, &x) in out.iter_mut().zip(part) {
+                    *o = air_from_vacuum_nm(formula, x)?;
+                }
+                Ok(())
+            }
+            TargetMedium::Vacuum => vacuum_from_air_range(formula, part, out),
+        }
+    };
+    // Each wavelength converts alone: long axes are cut into ranges done in parallel; the
+    // first error in axis order is the one reported.
+    let mut out = vec![0.0; x_nm.len()];
+    let threads = crate::transforms::threads_for(x_nm.len());
+    if threads == 1 {
+        work(x_nm, &mut out)?;
+        return Ok(out);
+    }
+    let chunk = x_nm.len().div_ceil(threads);
+    let results: Vec<Result<(), AirVacError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = x_nm
+            .chunks(chunk)
+            .zip(out.chunks_mut(chunk))
+            .map(|(part, o)| scope.spawn(move || work(part, o)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("conversion thread"))
+            .collect()
+    });
+    results.into_iter().collect::<Result<(), _>>()?;
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_axis_path_gives_the_bits_of_the_one_point_path() {
+        let axis: Vec<f64> = (0..200_003).map(|i| 200.0 + i as f64 * 0.049).collect();
+        for formula in [
+            AirFormula::Morton2000,
+            AirFormula::Ciddor1996,
+            AirFormula::Edlen1966,
+        ] {
+            let fast = convert_axis_nm(&axis, TargetMedium::Vacuum, formula).unwrap();
+            for (i, &a) in axis.iter().enumerate().step_by(997) {
+                assert_eq!(fast[i], vacuum_from_air_nm(formula, a).unwrap(), "{a}");
+            }
+        }
+    }
 
     #[test]
     fn h_alpha_known_answer() {

@@ -29,9 +29,10 @@ pub const FWHM_PER_SIGMA: f64 = 2.354_820_045_030_949_3;
 pub const TRUNCATE_SIGMAS: f64 = 4.0;
 
 /// Kernels with at least this many taps are convolved by FFT. Measured on 1e6 samples
-/// (benches/transforms.rs, crossover rows): direct 5.9 / 11.4 / 21.6 ms at 41 / 81 / 161
-/// taps, overlap-save FFT a flat ~10 ms; they cross near 70 taps.
-pub const FFT_MIN_TAPS: usize = 71;
+/// with both paths threaded (benches/transforms.rs, crossover rows, 2 cores): direct
+/// 1.7 / 3.0 / 5.6 / 10.4 ms at 41 / 81 / 161 / 321 taps, overlap-save FFT a flat
+/// ~6 ms; they cross near 160 taps.
+pub const FFT_MIN_TAPS: usize = 161;
 
 /// A Gaussian LSF width.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -138,7 +139,7 @@ pub fn convolve_gaussian(
     };
     // The kernel's space: λ itself (borrowed) or ln λ.
     let space: std::borrow::Cow<'_, [f64]> = if log_space {
-        x_nm.iter().map(|v| v.ln()).collect::<Vec<f64>>().into()
+        crate::transforms::par_map(x_nm, f64::ln).into()
     } else {
         x_nm.into()
     };
@@ -167,11 +168,8 @@ pub fn convolve_gaussian(
     if uniform {
         let out = run(y, &weights);
         let out_sigma = sigma.map(|s| {
-            let var: Vec<f64> = s.iter().map(|v| v * v).collect();
-            run(&var, &squared)
-                .into_iter()
-                .map(|v| v.max(0.0).sqrt())
-                .collect()
+            let var = crate::transforms::par_map(s, |v| v * v);
+            crate::transforms::par_map(&run(&var, &squared), |v| v.max(0.0).sqrt())
         });
         return Ok((out, out_sigma, applied));
     }
@@ -183,11 +181,8 @@ pub fn convolve_gaussian(
     let conv = run(&yu, &weights);
     let (back, _) = resample::linear(&uniform_grid, &conv, None, &space).expect("same span");
     let back_sigma = su.map(|s| {
-        let var: Vec<f64> = s.iter().map(|v| v * v).collect();
-        let cv: Vec<f64> = run(&var, &squared)
-            .into_iter()
-            .map(|v| v.max(0.0).sqrt())
-            .collect();
+        let var = crate::transforms::par_map(&s, |v| v * v);
+        let cv = crate::transforms::par_map(&run(&var, &squared), |v| v.max(0.0).sqrt());
         resample::linear(&uniform_grid, &cv, None, &space)
             .expect("same span")
             .0

@@ -16,3 +16,34 @@ pub use normalize::{
     Normalization, NormalizeError, normalization_divisor, normalization_divisor_masked,
 };
 pub use savgol::{SavGol, SavGolError};
+
+/// Threads for an elementwise pass over `n` values: 1 below 2¹⁶, else one per core (at
+/// most 4). Results never depend on it: every element is computed alone.
+pub(crate) fn threads_for(n: usize) -> usize {
+    if n < (1 << 16) {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(4))
+    }
+}
+
+/// `values.iter().map(f).collect()`, in parallel ranges for long inputs (same bits).
+pub(crate) fn par_map(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
+    let threads = threads_for(values.len());
+    if threads == 1 {
+        return values.iter().map(|&v| f(v)).collect();
+    }
+    let mut out = vec![0.0; values.len()];
+    let chunk = values.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        for (o, v) in out.chunks_mut(chunk).zip(values.chunks(chunk)) {
+            scope.spawn(move || {
+                for (slot, &x) in o.iter_mut().zip(v) {
+                    *slot = f(x);
+                }
+            });
+        }
+    });
+    out
+}

@@ -38,7 +38,11 @@ fn check_grid(grid: &[f64]) -> Result<(), ResampleError> {
     if grid.is_empty() {
         return Err(ResampleError::EmptyGrid);
     }
-    if grid.iter().any(|v| !v.is_finite()) || grid.windows(2).any(|w| w[1] <= w[0]) {
+    // One pass: finite and strictly increasing (NaN fails the comparison).
+    let ok = grid[0].is_finite()
+        && grid.windows(2).all(|w| w[1] > w[0])
+        && grid[grid.len() - 1].is_finite();
+    if !ok {
         return Err(ResampleError::BadGrid);
     }
     Ok(())
@@ -52,8 +56,17 @@ pub fn linear(
     grid: &[f64],
 ) -> Result<(Vec<f64>, Option<Vec<f64>>), ResampleError> {
     check_grid(grid)?;
+    // The grid increases, so only its ends can lie outside the data.
     let (lo, hi) = (x[0], x[x.len() - 1]);
-    if let Some(&g) = grid.iter().find(|&&g| g < lo || g > hi) {
+    let outside = if grid[0] < lo {
+        Some(grid[0])
+    } else {
+        grid.last()
+            .copied()
+            .filter(|&g| g > hi)
+            .map(|_| grid[grid.partition_point(|&g| g <= hi)])
+    };
+    if let Some(g) = outside {
         return Err(ResampleError::OutsideData {
             x_nm: g,
             lo_nm: lo,
