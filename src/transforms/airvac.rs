@@ -110,35 +110,43 @@ fn finish_iteration(
     Err(AirVacError::NoConvergence(lambda_air_nm))
 }
 
-/// Air → vacuum for a range of wavelengths (all ≥ 200 nm): the fixed steps for eight at a
-/// time (branch-free, so the divisions vectorise), then each one's convergence check.
+/// Air → vacuum for a range of wavelengths (all ≥ 200 nm): the fixed steps for all
+/// (branch-free, so the divisions vectorise), then each one's convergence check.
 /// Same operations in the same order as [`vacuum_from_air_nm`], so the same bits.
 fn vacuum_from_air_range(
     formula: AirFormula,
     air: &[f64],
     out: &mut [f64],
 ) -> Result<(), AirVacError> {
-    const LANES: usize = 8;
-    let mut chunks = air.chunks_exact(LANES);
-    let mut k = 0;
-    for c in &mut chunks {
-        let mut v = [0.0; LANES];
-        v.copy_from_slice(c);
-        for _ in 0..FIXED_STEPS {
-            for l in 0..LANES {
-                v[l] = c[l] * refractive_index(formula, v[l]);
-            }
+    // One loop per formula, so the index function is inlined without a branch per lane.
+    match formula {
+        AirFormula::Morton2000 => {
+            fixed_steps(air, out, |v| refractive_index(AirFormula::Morton2000, v))
         }
-        for l in 0..LANES {
-            out[k + l] = finish_iteration(formula, c[l], v[l])?;
+        AirFormula::Ciddor1996 => {
+            fixed_steps(air, out, |v| refractive_index(AirFormula::Ciddor1996, v))
         }
-        k += LANES;
+        AirFormula::Edlen1966 => {
+            fixed_steps(air, out, |v| refractive_index(AirFormula::Edlen1966, v))
+        }
     }
-    for &a in chunks.remainder() {
-        out[k] = vacuum_from_air_nm(formula, a)?;
-        k += 1;
+    for (o, &a) in out.iter_mut().zip(air) {
+        *o = finish_iteration(formula, a, *o)?;
     }
     Ok(())
+}
+
+/// The fixed iteration steps for every wavelength: `out[i]` = the vacuum estimate after
+/// [`FIXED_STEPS`] steps from `air[i]`.
+#[inline(always)]
+fn fixed_steps(air: &[f64], out: &mut [f64], index: impl Fn(f64) -> f64) {
+    for (o, &a) in out.iter_mut().zip(air) {
+        let mut v = a;
+        for _ in 0..FIXED_STEPS {
+            v = a * index(v);
+        }
+        *o = v;
+    }
 }
 
 /// Converts a whole axis (nm) to `to`.

@@ -29,10 +29,10 @@ pub const FWHM_PER_SIGMA: f64 = 2.354_820_045_030_949_3;
 pub const TRUNCATE_SIGMAS: f64 = 4.0;
 
 /// Kernels with at least this many taps are convolved by FFT. Measured on 1e6 samples
-/// with both paths threaded (benches/transforms.rs, crossover rows, 2 cores): direct
-/// 1.7 / 3.0 / 5.6 / 10.4 ms at 41 / 81 / 161 / 321 taps, overlap-save FFT a flat
-/// ~6 ms; they cross near 160 taps.
-pub const FFT_MIN_TAPS: usize = 161;
+/// with both paths threaded (benches/transforms.rs, crossover rows, 2 cores, quiet):
+/// direct 1.6 / 3.5 / 6.6 / 10.6 / 20.4 ms at 41 / 81 / 161 / 321 / 641 taps (≈ 0.032 ms
+/// per tap), overlap-save FFT a flat 7.4–7.9 ms; they cross near 230 taps.
+pub const FFT_MIN_TAPS: usize = 231;
 
 /// A Gaussian LSF width.
 #[derive(Clone, Copy, Debug, PartialEq)]
