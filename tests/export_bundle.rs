@@ -334,3 +334,37 @@ fn every_committed_recipe_validates_against_the_recipe_schema() {
         "{e}"
     );
 }
+
+#[test]
+fn a_recipe_with_fits_and_jcamp_inputs_exports_verifies_and_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    std::fs::copy(
+        data.join("fits/12043_11769.fits.gz"),
+        dir.path().join("m6.fits.gz"),
+    )
+    .unwrap();
+    std::fs::copy(data.join("jcamp/LABCALC.DX"), dir.path().join("ir.dx")).unwrap();
+    let recipe = serde_json::json!({
+        "inputs": [{"file": {"path": "m6.fits.gz"}}, {"file": {"path": "ir.dx"}}],
+        "derive": [{"from": 0, "steps": [{"kind": "smooth", "params": {"method": "sg", "window": 11, "poly": 3}}], "in_place": true}],
+        "view": {"normalization": "max"}
+    });
+    let path = dir.path().join("formats.recipe.json");
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let bundle = export(&path, out.path());
+    assert!(bundle.join("sources/m6.fits.gz").exists());
+    assert!(bundle.join("sources/ir.dx").exists());
+    assert_eq!(verify(&bundle).status.code(), Some(0));
+    let replay = bin().arg("replay").arg(&bundle).output().unwrap();
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(report["ids_equal"], true);
+    assert_eq!(report["rmse"], 0.0);
+}

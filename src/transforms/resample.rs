@@ -98,12 +98,7 @@ fn for_each_range(
     out_sigma: Option<&mut [f64]>,
     work: &RangeWork<'_>,
 ) {
-    const MIN_PARALLEL: usize = 1 << 16;
-    let threads = if grid.len() < MIN_PARALLEL {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-    };
+    let threads = crate::transforms::threads_for(grid.len());
     if threads == 1 {
         work(0, grid, out, out_sigma);
         return;

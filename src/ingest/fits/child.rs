@@ -360,10 +360,7 @@ impl CfitsFile {
                 &mut status,
             )
         };
-        if status != 0 {
-            return Err(status_text(status));
-        }
-        Ok(())
+        checked(status)
     }
 
     fn read_column(&self, hdu: usize, col: usize, n: u64, buf: &mut [f64]) -> Result<(), String> {
@@ -383,10 +380,16 @@ impl CfitsFile {
                 &mut status,
             )
         };
-        if status != 0 {
-            return Err(status_text(status));
-        }
+        checked(status)
+    }
+}
+
+/// A cfitsio status as a result.
+fn checked(status: i32) -> Result<(), String> {
+    if status == 0 {
         Ok(())
+    } else {
+        Err(status_text(status))
     }
 }
 
