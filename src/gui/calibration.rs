@@ -85,6 +85,8 @@ pub struct CalibrationForm {
     pub error: Option<String>,
     /// True while a background job runs.
     pub busy: bool,
+    /// When the running background job started (for the elapsed time shown).
+    pub started: Option<std::time::Instant>,
 }
 
 impl Default for CalibrationForm {
@@ -128,6 +130,7 @@ impl Default for CalibrationForm {
             epsilon_y: 0.0,
             error: None,
             busy: false,
+            started: None,
         }
     }
 }
@@ -213,8 +216,13 @@ impl CalibrationForm {
                 if self.busy {
                     ui.horizontal(|ui| {
                         ui.spinner();
-                        ui.label("applying…");
+                        // A step is one pass whose length is not known in advance: the
+                        // elapsed time, not a made-up percentage.
+                        let elapsed = self.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                        ui.label(format!("applying… {elapsed:.1} s (on a background thread)"));
                     });
+                    ui.ctx()
+                        .request_repaint_after(std::time::Duration::from_millis(100));
                 }
                 if let Some(e) = &self.error {
                     ui.colored_label(ui.visuals().error_fg_color, e);

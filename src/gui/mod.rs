@@ -244,11 +244,13 @@ impl WorkbenchApp {
             });
             self.derive_rx = Some(rx);
             self.calibration.busy = true;
+            self.calibration.started = Some(std::time::Instant::now());
         }
     }
 
     fn finish_step(&mut self, (result, replace): DeriveResult) {
         self.calibration.busy = false;
+        self.calibration.started = None;
         match result {
             Ok((dataset, records)) => {
                 self.calibration.error = None;
