@@ -181,6 +181,31 @@ fn y_unit_from_header(header: &str) -> String {
 }
 
 /// Header names that mark an uncertainty column.
+/// How a σ column is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SigmaForm {
+    Error,
+    InverseVariance,
+    Variance,
+}
+
+/// The bare column name: lower case, unquoted, without a bracketed unit.
+fn bare_name(name: &str) -> String {
+    let n = name.trim().trim_matches('"').to_lowercase();
+    n.split(['(', '[']).next().unwrap_or("").trim().to_string()
+}
+
+fn looks_like_ivar(name: &str) -> bool {
+    matches!(
+        bare_name(name).as_str(),
+        "ivar" | "invvar" | "inv_var" | "ivariance" | "inverse_variance" | "flux_ivar"
+    )
+}
+
+fn looks_like_variance(name: &str) -> bool {
+    matches!(bare_name(name).as_str(), "var" | "variance" | "flux_var")
+}
+
 fn looks_like_sigma(name: &str) -> bool {
     let n = name.trim().trim_matches('"').to_lowercase();
     let head = n.split(['(', '[']).next().unwrap_or("").trim();
@@ -342,13 +367,26 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
         Some(r) => resolve_column(r, header_ref, n_cols)?,
         None => usize::from(x_col == 0),
     };
-    let sigma_col = match &options.sigma_col {
-        Some(r) => Some(resolve_column(r, header_ref, n_cols)?),
-        None => header_ref.and_then(|h| {
+    let named = |test: fn(&str) -> bool| {
+        header_ref.and_then(|h| {
             h.iter()
                 .enumerate()
-                .position(|(i, n)| i != x_col && i != y_col && looks_like_sigma(n))
-        }),
+                .position(|(i, n)| i != x_col && i != y_col && test(n))
+        })
+    };
+    // σ from an error column, else from inverse variance or variance (recorded below).
+    let (sigma_col, sigma_form) = match &options.sigma_col {
+        Some(r) => (
+            Some(resolve_column(r, header_ref, n_cols)?),
+            SigmaForm::Error,
+        ),
+        None => match named(looks_like_sigma) {
+            Some(i) => (Some(i), SigmaForm::Error),
+            None => match named(looks_like_ivar) {
+                Some(i) => (Some(i), SigmaForm::InverseVariance),
+                None => (named(looks_like_variance), SigmaForm::Variance),
+            },
+        },
     };
     if x_col == y_col {
         return Err(IngestProblem::BadColumn(
@@ -473,7 +511,30 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
         )
     };
 
+    // Inverse variance: σ = 1/√ivar, ivar = 0 masks the point (σ stored as 0, unused).
+    let mut mask = None;
+    let sigma = sigma.map(|s| match sigma_form {
+        SigmaForm::Error => s,
+        SigmaForm::Variance => s.iter().map(|v| v.sqrt()).collect(),
+        SigmaForm::InverseVariance => {
+            mask = Some(s.iter().map(|&v| v <= 0.0).collect::<Vec<bool>>());
+            s.iter()
+                .map(|&v| if v > 0.0 { 1.0 / v.sqrt() } else { 0.0 })
+                .collect()
+        }
+    });
     let mut spectrum = Spectrum::new(name, x_nm, y, sigma).map_err(IngestProblem::Invalid)?;
+    spectrum.set_mask(mask);
+    if sigma_col.is_some() && sigma_form != SigmaForm::Error {
+        spectrum.metadata.push((
+            "sigma_from".into(),
+            match sigma_form {
+                SigmaForm::InverseVariance => "inverse variance (1/sqrt(ivar); ivar = 0 masked)",
+                _ => "variance (sqrt(var))",
+            }
+            .into(),
+        ));
+    }
     spectrum.y_unit = y_unit;
     if let Some(h) = header_ref {
         spectrum.metadata.push(("columns".into(), h.join(", ")));
@@ -668,6 +729,40 @@ mod tests {
         )
         .unwrap();
         assert_eq!(loaded.spectra[0].y(), &[1.0, 2.0]);
+    }
+
+    #[test]
+    fn sigma_from_inverse_variance_or_variance() {
+        let l = parse_csv(
+            "wavelength_nm,flux,ivar\n500,1,4\n501,2,0\n502,3,0.25\n",
+            "t",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        let s = &l.spectra[0];
+        assert_eq!(s.sigma().unwrap(), &[0.5, 0.0, 2.0]);
+        assert_eq!(s.mask().unwrap(), &[false, true, false]);
+        assert!(
+            s.metadata
+                .iter()
+                .any(|(k, v)| k == "sigma_from" && v.contains("inverse"))
+        );
+        let l = parse_csv(
+            "wavelength_nm,flux,variance\n500,1,4\n501,2,9\n",
+            "t",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(l.spectra[0].sigma().unwrap(), &[2.0, 3.0]);
+        assert!(l.spectra[0].mask().is_none());
+        // An error column wins over a variance column.
+        let l = parse_csv(
+            "wavelength_nm,flux,var,err\n500,1,4,0.1\n501,2,9,0.2\n",
+            "t",
+            &ReadOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(l.spectra[0].sigma().unwrap(), &[0.1, 0.2]);
     }
 
     #[test]
