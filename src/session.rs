@@ -721,6 +721,58 @@ mod tests {
     }
 
     #[test]
+    fn the_banner_follows_the_visible_calibrated_traces() {
+        let mut s = Session::default();
+        let a = dataset("a", 1.0);
+        let input = a.id.clone();
+        s.apply(Command::AddDatasets(vec![a])).unwrap();
+        assert!(s.view().calibration_banner.is_empty());
+        let shift: Step = serde_json::from_str(
+            r#"{"kind":"velocity_shift","params":{"rv_kms":12.5,"frame":"heliocentric"}}"#,
+        )
+        .unwrap();
+        let smooth: Step = serde_json::from_str(
+            r#"{"kind":"lsf_convolve","params":{"kernel":"gaussian","fwhm_nm":2.0}}"#,
+        )
+        .unwrap();
+        let mid = s.apply_step(&input, &shift, true).unwrap();
+        let out = s.apply_step(&mid, &smooth, true).unwrap();
+        let banner = &s.view().calibration_banner;
+        assert_eq!(banner.len(), 1);
+        let line = &banner[0];
+        assert_eq!(line.dataset_id, out);
+        assert_eq!(line.steps, vec!["velocity_shift", "lsf_convolve"]);
+        assert_eq!(line.frame.as_deref(), Some("heliocentric"));
+        assert_eq!(line.rv_kms, Some(12.5));
+        assert_eq!(line.kernel.as_deref(), Some("gaussian"));
+        assert_eq!(line.target_fwhm_nm, Some(2.0));
+        assert!(
+            line.text().contains("LSF gaussian FWHM 2 nm"),
+            "{}",
+            line.text()
+        );
+        // Hidden traces have no banner line; undo takes the steps back.
+        s.apply(Command::SetTraceVisible {
+            id: out.clone(),
+            visible: false,
+        })
+        .unwrap();
+        assert!(s.view().calibration_banner.is_empty());
+        s.apply(Command::SetTraceVisible {
+            id: out,
+            visible: true,
+        })
+        .unwrap();
+        // Undo: the show, the hide (banner back with both steps), then the LSF step.
+        s.apply(Command::Undo).unwrap();
+        assert!(s.view().calibration_banner.is_empty());
+        s.apply(Command::Undo).unwrap();
+        assert_eq!(s.view().calibration_banner[0].steps.len(), 2);
+        s.apply(Command::Undo).unwrap();
+        assert_eq!(s.view().calibration_banner[0].steps, vec!["velocity_shift"]);
+    }
+
+    #[test]
     fn add_hide_undo_redo() {
         let mut s = Session::default();
         let a = dataset("a", 1.0);
