@@ -132,6 +132,8 @@ pub struct WorkbenchApp {
     lineage_open: bool,
     /// The FITS HDU chooser, when a file's layout is ambiguous or unknown.
     hdu_chooser: Option<HduChooser>,
+    /// The data-restrictions form's contents, applied by its button.
+    policy_draft: crate::session::ExportPolicy,
 }
 
 impl WorkbenchApp {
@@ -209,6 +211,7 @@ impl WorkbenchApp {
             last_export: None,
             lineage_open: false,
             hdu_chooser: None,
+            policy_draft: crate::session::ExportPolicy::default(),
         }
     }
 
@@ -726,6 +729,7 @@ impl WorkbenchApp {
         }
         if toolbar.lineage {
             self.lineage_open = true;
+            self.policy_draft = self.session.export_policy().clone();
         }
         if let Some(done) = &self.last_export {
             let mut close = false;
@@ -817,6 +821,8 @@ impl WorkbenchApp {
         }
         let mut open = true;
         let session = &self.session;
+        let draft = &mut self.policy_draft;
+        let mut set_policy = None;
         egui::Window::new("View lineage")
             .open(&mut open)
             .default_width(640.0)
@@ -881,8 +887,37 @@ impl WorkbenchApp {
                             }
                         });
                     }
+                    ui.heading("Data restrictions");
+                    ui.label(
+                        "Terms go into the manifest of every export. While set, the raw \
+                         source files are left out unless you opt in.",
+                    );
+                    let mut text = draft.data_restrictions.clone().unwrap_or_default();
+                    ui.horizontal(|ui| {
+                        ui.label("Restrictions");
+                        ui.add(
+                            egui::TextEdit::singleline(&mut text)
+                                .hint_text("e.g. proprietary until 2027-06-01")
+                                .desired_width(320.0),
+                        );
+                    });
+                    draft.data_restrictions = (!text.trim().is_empty()).then_some(text);
+                    ui.checkbox(
+                        &mut draft.include_restricted_sources,
+                        "Include restricted raw sources anyway",
+                    );
+                    ui.horizontal(|ui| {
+                        ui.label("Notes");
+                        ui.add(egui::TextEdit::singleline(&mut draft.notes).desired_width(320.0));
+                    });
+                    if draft != session.export_policy() && ui.button("Apply to exports").clicked() {
+                        set_policy = Some(draft.clone());
+                    }
                 });
             });
+        if let Some(policy) = set_policy {
+            self.apply(Command::SetExportPolicy(policy));
+        }
         if !open {
             self.lineage_open = false;
         }
