@@ -120,16 +120,10 @@ fn main() {
             floor,
             "astropy ~2.6 ms",
         );
-        let options = ReadOptions::default();
-        let exe = std::env::var_os("SPECTRA_WORKBENCH_BIN")
-            .map(Into::into)
-            .unwrap_or_else(|| {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("target/release/spectra-workbench")
-            });
+        // The real binary as the reader (cargo builds it with the bench profile).
         let options = ReadOptions {
-            fits_reader: Some(exe),
-            ..options
+            fits_reader: Some(env!("CARGO_BIN_EXE_spectra-workbench").into()),
+            ..ReadOptions::default()
         };
         let via_child = median_ms(15, || {
             black_box(child::read_arrays(&path, &req, &options).unwrap());
