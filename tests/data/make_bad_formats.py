@@ -1,6 +1,6 @@
 """Writes the FITS and JCAMP-DX cases of the bad-input corpus (tests/data/bad/).
 
-Recipe: /tmp/venv/bin/python tests/data/bad/make_bad_formats.py  (numpy + astropy)
+Recipe: /tmp/venv/bin/python tests/data/make_bad_formats.py  (numpy + astropy)
 Every file here must make `inspect` and `convert` exit 2 with one line naming it.
 """
 import gzip
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-here = Path(__file__).resolve().parent
+here = Path(__file__).resolve().parent / "bad"
 good = (here.parent / "fits" / "made" / "linear_wcs_air.fits").read_bytes()
 
 
