@@ -38,7 +38,7 @@ garbage = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
 (here / "garbage.fits").write_bytes(garbage)
 (here / "garbage.jdx").write_bytes(garbage)
 (here / "garbage.fits.gz").write_bytes(b"\x1f\x8b\x08\x00" + garbage)
-(here / "gzip_of_garbage.fits.gz").write_bytes(gzip.compress(garbage))
+(here / "gzip_of_garbage.fits.gz").write_bytes(gzip.compress(garbage, mtime=0))
 (here / "empty.fits").write_bytes(b"")
 (here / "empty.jdx").write_bytes(b"")
 
