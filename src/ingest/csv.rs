@@ -4,7 +4,7 @@
 //! takes explicit overrides; drops non-finite rows with a counted warning; sorts
 //! descending (or unsorted) x; and rejects duplicate x, single-column and empty input.
 
-use crate::ingest::{IngestProblem, Loaded, ReadOptions};
+use crate::ingest::{IngestProblem, Loaded, ReadOptions, SigmaForm};
 use crate::spectrum::Spectrum;
 use crate::units::XUnit;
 
@@ -180,15 +180,6 @@ fn y_unit_from_header(header: &str) -> String {
         .to_string()
 }
 
-/// Header names that mark an uncertainty column.
-/// How a σ column is stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SigmaForm {
-    Error,
-    InverseVariance,
-    Variance,
-}
-
 /// The bare column name: lower case, unquoted, without a bracketed unit.
 fn bare_name(name: &str) -> String {
     let n = name.trim().trim_matches('"').to_lowercase();
@@ -206,6 +197,7 @@ fn looks_like_variance(name: &str) -> bool {
     matches!(bare_name(name).as_str(), "var" | "variance" | "flux_var")
 }
 
+/// Header names that mark an uncertainty column.
 fn looks_like_sigma(name: &str) -> bool {
     let n = name.trim().trim_matches('"').to_lowercase();
     let head = n.split(['(', '[']).next().unwrap_or("").trim();
@@ -511,29 +503,22 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
         )
     };
 
-    // Inverse variance: σ = 1/√ivar, ivar = 0 masks the point (σ stored as 0, unused).
+    // σ and, for inverse variance, the points without information (masked).
     let mut mask = None;
-    let sigma = sigma.map(|s| match sigma_form {
-        SigmaForm::Error => s,
-        SigmaForm::Variance => s.iter().map(|v| v.sqrt()).collect(),
-        SigmaForm::InverseVariance => {
-            mask = Some(s.iter().map(|&v| v <= 0.0).collect::<Vec<bool>>());
-            s.iter()
-                .map(|&v| if v > 0.0 { 1.0 / v.sqrt() } else { 0.0 })
-                .collect()
+    let sigma = sigma.map(|s| {
+        if sigma_form == SigmaForm::Error {
+            return s;
         }
+        let (sigma, masked): (Vec<f64>, Vec<bool>) = s.iter().map(|&v| sigma_form.sigma(v)).unzip();
+        mask = Some(masked);
+        sigma
     });
     let mut spectrum = Spectrum::new(name, x_nm, y, sigma).map_err(IngestProblem::Invalid)?;
     spectrum.set_mask(mask);
     if sigma_col.is_some() && sigma_form != SigmaForm::Error {
-        spectrum.metadata.push((
-            "sigma_from".into(),
-            match sigma_form {
-                SigmaForm::InverseVariance => "inverse variance (1/sqrt(ivar); ivar = 0 masked)",
-                _ => "variance (sqrt(var))",
-            }
-            .into(),
-        ));
+        spectrum
+            .metadata
+            .push(("sigma_from".into(), sigma_form.description().into()));
     }
     spectrum.y_unit = y_unit;
     if let Some(h) = header_ref {

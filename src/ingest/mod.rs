@@ -37,6 +37,39 @@ pub struct ReadOptions {
     pub fits_limits: fits::child::ChildLimits,
 }
 
+/// How an uncertainty column is stored (CSV and FITS readers alike).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigmaForm {
+    /// One-sigma error.
+    Error,
+    /// Inverse variance: σ = 1/√ivar; ivar ≤ 0 carries no information and masks the point.
+    InverseVariance,
+    /// Variance: σ = √var.
+    Variance,
+}
+
+impl SigmaForm {
+    /// σ from one stored value, and whether the point is masked (then σ is stored as 0
+    /// and never used).
+    pub fn sigma(self, stored: f64) -> (f64, bool) {
+        match self {
+            SigmaForm::Error => (stored, false),
+            SigmaForm::Variance => (stored.sqrt(), false),
+            SigmaForm::InverseVariance if stored > 0.0 => (1.0 / stored.sqrt(), false),
+            SigmaForm::InverseVariance => (0.0, true),
+        }
+    }
+
+    /// The `sigma_from` metadata text.
+    pub fn description(self) -> &'static str {
+        match self {
+            SigmaForm::Error => "error",
+            SigmaForm::InverseVariance => "inverse variance (1/sqrt(ivar); ivar = 0 masked)",
+            SigmaForm::Variance => "variance (sqrt(var))",
+        }
+    }
+}
+
 /// A block a file holds that is not a plottable spectrum (a peak table, an NMR or mass
 /// spectrum): reported by `inspect`, refused with its reason by `open`.
 #[derive(Clone, Debug, PartialEq)]

@@ -20,7 +20,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use self::header::{Hdu, HduKind};
-use super::{IngestProblem, Loaded, ReadOptions};
+use super::{IngestProblem, Loaded, ReadOptions, SigmaForm};
 use crate::ingest::ColumnRef;
 use crate::spectrum::{Medium, Spectrum};
 use crate::units::XUnit;
@@ -116,17 +116,6 @@ pub enum Source {
     },
     /// Computed in Rust from the header (a WCS axis), already in the file's unit.
     Computed(Vec<f64>),
-}
-
-/// How σ is stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SigmaForm {
-    /// One-sigma error.
-    Error,
-    /// Inverse variance: σ = 1/√ivar; ivar = 0 marks a point as masked.
-    InverseVariance,
-    /// Variance: σ = √var.
-    Variance,
 }
 
 /// The x unit of a FITS axis.
@@ -816,21 +805,8 @@ pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
         for i in 0..xs.len() {
             let x_nm = p.x_unit.to_nm(xs[i]);
             let y = ys[i];
-            let mut masked = mask_src.as_ref().is_some_and(|m| m[i] != 0.0);
-            let sigma = match &sig {
-                None => 0.0,
-                Some((v, SigmaForm::Error)) => v[i],
-                Some((v, SigmaForm::Variance)) => v[i].sqrt(),
-                Some((v, SigmaForm::InverseVariance)) => {
-                    if v[i] > 0.0 {
-                        1.0 / v[i].sqrt()
-                    } else {
-                        // ivar = 0: no information; the point is kept but masked.
-                        masked = true;
-                        0.0
-                    }
-                }
-            };
+            let (sigma, no_information) = sig.as_ref().map_or((0.0, false), |(v, f)| f.sigma(v[i]));
+            let masked = no_information || mask_src.as_ref().is_some_and(|m| m[i] != 0.0);
             if !(x_nm.is_finite()
                 && x_nm > 0.0
                 && y.is_finite()
@@ -877,17 +853,8 @@ pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
         s.instrument = p.instrument;
         s.metadata = p.metadata;
         if let Some((_, form)) = p.sigma {
-            s.metadata.push((
-                "sigma_from".into(),
-                match form {
-                    SigmaForm::Error => "error",
-                    SigmaForm::InverseVariance => {
-                        "inverse variance (1/sqrt(ivar); ivar = 0 masked)"
-                    }
-                    SigmaForm::Variance => "variance (sqrt(var))",
-                }
-                .into(),
-            ));
+            s.metadata
+                .push(("sigma_from".into(), form.description().into()));
         }
         loaded.spectra.push(s);
     }
