@@ -320,7 +320,7 @@ pub fn derive(
 const UNDO_DEPTH: usize = 200;
 
 /// The state both frontends drive.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Session {
     datasets: Vec<Dataset>,
     view: ViewState,
@@ -416,11 +416,28 @@ impl Session {
 
     /// Applies one command. On error nothing changes.
     pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
+        // Navigation and layout arrive every frame while the user drags or resizes; they
+        // cannot change the step chains or which traces are visible.
+        let may_change_banner = !matches!(command, Command::SetBounds(_) | Command::SetCanvas(_));
         let result = self.apply_inner(command);
-        if result.is_ok() {
+        if result.is_ok() && may_change_banner {
             self.refresh_banner();
         }
         result
+    }
+
+    /// A copy for work off the UI thread (export): everything but the undo and redo
+    /// stacks, which nothing there reads. Spectra are shared, not copied.
+    pub fn snapshot_for_export(&self) -> Session {
+        Session {
+            datasets: self.datasets.clone(),
+            view: self.view.clone(),
+            records: self.records.clone(),
+            export_policy: self.export_policy.clone(),
+            undo: Vec::new(),
+            redo: Vec::new(),
+            history: self.history.clone(),
+        }
     }
 
     /// Recomputes the calibration banner from the step records of the visible traces.

@@ -361,7 +361,7 @@ impl WorkbenchApp {
     /// Exports on a background thread from a snapshot of the session (the spectra are
     /// shared, not copied), so the window stays responsive; the result arrives as a notice.
     pub fn start_background_export(&mut self, created_at: String) {
-        let session = self.session.clone();
+        let session = self.session.snapshot_for_export();
         let display = self.display.clone();
         let dir = self.export_dir.clone();
         let (tx, rx) = channel();
