@@ -368,3 +368,26 @@ fn a_recipe_with_fits_and_jcamp_inputs_exports_verifies_and_replays() {
     assert_eq!(report["ids_equal"], true);
     assert_eq!(report["rmse"], 0.0);
 }
+
+#[test]
+fn every_csv_row_count_in_the_manifest_matches_its_file() {
+    let out = tempfile::tempdir().unwrap();
+    let bundle = export(&recipe(), out.path());
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let mut checked = 0;
+    for o in m["outputs"].as_array().unwrap() {
+        let Some(rows) = o["row_count"].as_u64() else {
+            continue;
+        };
+        let text = std::fs::read_to_string(bundle.join(o["path"].as_str().unwrap())).unwrap();
+        let counted = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count()
+            - 1;
+        assert_eq!(rows, counted as u64, "{}", o["path"]);
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked}");
+}

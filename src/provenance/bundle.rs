@@ -212,10 +212,13 @@ pub fn write_bundle(
     }
     type Job<'a> = Box<dyn FnOnce() -> Vec<u8> + Send + 'a>;
     let mut jobs: Vec<(String, Job<'_>)> = Vec::new();
+    // The CSVs made here hold one row per sample: their row counts are known, not recounted.
+    let mut known_rows: BTreeMap<String, u64> = BTreeMap::new();
     for d in session.datasets() {
         if matches!(d.source, SourceRef::Derived(_)) {
             continue;
         }
+        known_rows.insert(format!("spectra/{}.csv", d.id), d.spectrum.len() as u64);
         jobs.push((
             format!("spectra/{}.csv", d.id),
             Box::new(move || {
@@ -227,6 +230,10 @@ pub fn write_bundle(
         ));
     }
     for t in scene.iter().filter(|t| t.visible) {
+        known_rows.insert(
+            format!("traces/{}.csv", t.id),
+            t.trace.spectrum.len() as u64,
+        );
         jobs.push((
             format!("traces/{}.csv", t.id),
             Box::new(move || trace_csv(view, t.name, t.id, t.trace)),
@@ -301,7 +308,12 @@ pub fn write_bundle(
                 .cloned()
                 .unwrap_or_else(|| sha256_hex(bytes)),
             byte_size: bytes.len() as u64,
-            row_count: path.ends_with(".csv").then(|| csv_rows(bytes)),
+            row_count: path.ends_with(".csv").then(|| {
+                known_rows
+                    .get(path)
+                    .copied()
+                    .unwrap_or_else(|| csv_rows(bytes))
+            }),
         })
         .collect();
     let pack_sha256 = hash_of_listing(
