@@ -454,7 +454,7 @@ impl WorkbenchApp {
                     };
                     d.warnings
                         .iter()
-                        .find(|w| w.contains("also hold spectra"))
+                        .find(|w| w.contains(crate::ingest::fits::OTHER_HDUS_HOLD_SPECTRA))
                         .map(|w| (path.clone(), w.clone()))
                 });
                 if let Some((path, why)) = ambiguous {

@@ -896,19 +896,15 @@ fn push_pair(
     Ok(())
 }
 
-/// Maps a JCAMP `XUNITS` value to an optical axis unit, if it is one.
+/// Maps a JCAMP `XUNITS` value to an optical axis unit, if it is one: the spellings the
+/// JCAMP-DX standard uses, then the ones every reader of this workbench knows.
 pub fn optical_unit(x_units: &str) -> Option<XUnit> {
-    let u: String = x_units
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect();
-    match u.as_str() {
-        "1/CM" | "CM-1" | "CM^-1" | "WAVENUMBERS" | "WAVENUMBER" => Some(XUnit::WavenumberPerCm),
-        "NANOMETERS" | "NANOMETER" | "NM" => Some(XUnit::Nanometer),
-        "MICROMETERS" | "MICROMETER" | "MICRONS" | "MICRON" | "UM" => Some(XUnit::Micrometer),
-        "ANGSTROMS" | "ANGSTROM" | "A" => Some(XUnit::Angstrom),
-        _ => None,
+    match x_units.trim().to_uppercase().as_str() {
+        "1/CM" | "WAVENUMBERS" => Some(XUnit::WavenumberPerCm),
+        "NANOMETERS" => Some(XUnit::Nanometer),
+        "MICROMETERS" | "MICRONS" => Some(XUnit::Micrometer),
+        "ANGSTROMS" => Some(XUnit::Angstrom),
+        _ => XUnit::parse_name(x_units),
     }
 }
 

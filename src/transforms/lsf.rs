@@ -285,11 +285,7 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
     // runs, so the bits do not depend on the threading.
     let blocks = n.div_ceil(step);
     let pairs = blocks.div_ceil(2);
-    let threads = if n < (1 << 17) {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |t| t.get().min(4))
-    };
+    let threads = crate::transforms::threads_for(n);
     let pairs_per_thread = pairs.div_ceil(threads);
     let outputs_per_thread = pairs_per_thread * 2 * step;
     let (forward, inverse, kernel, p) = (&forward, &inverse, &kernel, &p);

@@ -115,12 +115,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// [`convolve_valid`] on ranges of the output in parallel for long inputs (one per core,
 /// at most 4). Every output is the same sum in the same order whatever the cut.
 pub(crate) fn convolve_valid_par(x: &[f64], w: &[f64], out: &mut [f64]) {
-    const MIN_PARALLEL: usize = 1 << 17;
-    let threads = if out.len() < MIN_PARALLEL {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-    };
+    let threads = crate::transforms::threads_for(out.len());
     if threads == 1 {
         convolve_valid(x, w, out);
         return;

@@ -274,6 +274,10 @@ pub fn hdu_list(hdus: &[Hdu]) -> String {
         .join(", ")
 }
 
+/// The words of the warning that says other HDUs hold spectra too (the GUI offers its HDU
+/// chooser when a load carries it).
+pub const OTHER_HDUS_HOLD_SPECTRA: &str = "also hold spectra";
+
 /// Decides what to read. Pure: headers and options in, a plan out.
 pub fn plan(name: &str, hdus: &[Hdu], options: &ReadOptions) -> Result<Plan, IngestProblem> {
     let mut plan = Plan::default();
@@ -314,7 +318,7 @@ pub fn plan(name: &str, hdus: &[Hdu], options: &ReadOptions) -> Result<Plan, Ing
     if !found.is_empty() {
         let others: Vec<String> = found.iter().map(|(i, _)| i.to_string()).collect();
         p.warnings.push(format!(
-            "read HDU {index}; HDU(s) {} also hold spectra (choose with --hdu, or in the app's HDU window)",
+            "read HDU {index}; HDU(s) {} {OTHER_HDUS_HOLD_SPECTRA} (choose with --hdu, or in the app's HDU window)",
             others.join(", ")
         ));
     }
