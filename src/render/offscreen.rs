@@ -261,30 +261,18 @@ fn rasterize(
             ]
         });
         let uvs = vv.map(|v| [v.uv.x, v.uv.y]);
-        let min_x = p
-            .iter()
-            .map(|q| q[0])
-            .fold(f32::INFINITY, f32::min)
-            .floor()
-            .max(cx0 as f32) as usize;
-        let max_x = (p
-            .iter()
-            .map(|q| q[0])
-            .fold(f32::NEG_INFINITY, f32::max)
-            .ceil() as usize)
-            .min(cx1);
-        let min_y = p
-            .iter()
-            .map(|q| q[1])
-            .fold(f32::INFINITY, f32::min)
-            .floor()
-            .max(cy0 as f32) as usize;
-        let max_y = (p
-            .iter()
-            .map(|q| q[1])
-            .fold(f32::NEG_INFINITY, f32::max)
-            .ceil() as usize)
-            .min(cy1);
+        // The triangle's pixel bounding box, clipped to the clip rectangle.
+        let span = |axis: usize| {
+            let lo = p.iter().map(|q| q[axis]).fold(f32::INFINITY, f32::min);
+            let hi = p.iter().map(|q| q[axis]).fold(f32::NEG_INFINITY, f32::max);
+            (lo.floor(), hi.ceil())
+        };
+        let (x_lo, x_hi) = span(0);
+        let (y_lo, y_hi) = span(1);
+        let min_x = x_lo.max(cx0 as f32) as usize;
+        let max_x = (x_hi as usize).min(cx1);
+        let min_y = y_lo.max(cy0 as f32) as usize;
+        let max_y = (y_hi as usize).min(cy1);
         // Top-left rule (y down, counter-clockwise in screen space after the swap):
         // an edge owns its pixels when it is a top or a left edge.
         let top_left = |a: [f32; 2], b: [f32; 2]| {
