@@ -419,6 +419,70 @@ fn export_view_writes_the_same_bundle_as_the_cli_recipe() {
     assert!(h.query_by_label("Inputs").is_some());
 }
 
+/// A FITS header block (36 cards of 80 characters) holding `cards` and `END`.
+fn fits_header(cards: &[&str]) -> Vec<u8> {
+    let mut block = String::new();
+    for card in cards.iter().chain(&["END"]) {
+        block.push_str(&format!("{card:<80}"));
+    }
+    let mut bytes = block.into_bytes();
+    bytes.resize(bytes.len().div_ceil(2880) * 2880, b' ');
+    bytes
+}
+
+#[test]
+fn a_large_ambiguous_fits_loads_in_the_background_and_then_offers_its_hdus() {
+    // two_spectrum_hdus.fits plus a 5 MiB image extension (no spectrum): large enough to
+    // load on a background thread, where the HDU list for the chooser is scanned too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large_two_spectra.fits");
+    let mut bytes = std::fs::read(data("fits/made/two_spectrum_hdus.fits")).unwrap();
+    bytes.extend(fits_header(&[
+        "XTENSION= 'IMAGE   '",
+        "BITPIX  =                    8",
+        "NAXIS   =                    2",
+        "NAXIS1  =                 2048",
+        "NAXIS2  =                 2560",
+        "PCOUNT  =                    0",
+        "GCOUNT  =                    1",
+        "EXTNAME = 'PADDING '",
+    ]));
+    bytes.resize(bytes.len() + 2048 * 2560, 0);
+    bytes.resize(bytes.len().div_ceil(2880) * 2880, 0);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let mut h = harness();
+    let before = h.state().session().datasets().len();
+    drop_file(&mut h, &path);
+    let mut frames = 0;
+    while h.state().loading() && frames < 2000 {
+        h.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        frames += 1;
+    }
+    assert!(!h.state().loading(), "the load did not finish");
+    h.run_steps(2);
+    assert_eq!(h.state().session().datasets().len(), before + 1);
+    assert!(h.query_by_label_contains("Choose a FITS HDU").is_some());
+    assert!(
+        h.query_by_label_contains("PADDING").is_some(),
+        "the chooser lists every HDU"
+    );
+    h.get_by_label("Open HDU 1").click();
+    let mut frames = 0;
+    while h.state().session().datasets().len() < before + 2 && frames < 2000 {
+        h.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        frames += 1;
+    }
+    assert_eq!(h.state().session().datasets().len(), before + 2);
+    assert!(
+        !h.state().notices().iter().any(|n| n.is_error),
+        "{:?}",
+        h.state().notices()
+    );
+}
+
 #[test]
 fn a_background_export_keeps_the_window_running_and_reports_when_done() {
     let out = tempfile::tempdir().unwrap();

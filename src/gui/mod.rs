@@ -63,6 +63,39 @@ struct HduChooser {
     y_col: String,
 }
 
+/// The HDU chooser a load calls for: a FITS file with other HDUs holding spectra, or one
+/// whose layout this reader cannot guess. Scans headers only; `None` when not needed or
+/// when even the scan fails.
+fn chooser_for(
+    result: &Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>,
+) -> Option<HduChooser> {
+    match result {
+        Ok(loaded) => {
+            let (d, _) = loaded.first()?;
+            let SourceRef::File(path) = &d.source else {
+                return None;
+            };
+            let why = d
+                .warnings
+                .iter()
+                .find(|w| w.contains(crate::ingest::fits::OTHER_HDUS_HOLD_SPECTRA))?;
+            HduChooser::new(path, why.clone())
+        }
+        Err(e) => {
+            let unknown_layout = crate::ingest::Format::from_path(&e.path)
+                == crate::ingest::Format::Fits
+                && matches!(
+                    e.problem,
+                    crate::ingest::IngestProblem::NoData(_)
+                        | crate::ingest::IngestProblem::BadColumn(_)
+                );
+            unknown_layout
+                .then(|| HduChooser::new(&e.path, e.problem.to_string()))
+                .flatten()
+        }
+    }
+}
+
 impl HduChooser {
     /// Lists the file's HDUs (a header check only); `None` if even that fails.
     fn new(path: &Path, why: String) -> Option<Self> {
@@ -78,11 +111,14 @@ impl HduChooser {
     }
 }
 
-/// The result of a background load.
-type LoadResult = (
-    PathBuf,
-    Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>,
-);
+/// The result of a load (run at once or on a background thread).
+struct LoadResult {
+    path: PathBuf,
+    result: Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>,
+    /// The HDU chooser to show: prepared with the load, so that scanning a large
+    /// (gzipped) FITS file's headers never blocks the UI thread.
+    chooser: Option<HduChooser>,
+}
 
 /// The result of a transform run in the background, with the trace it replaces.
 type DeriveResult = (
@@ -388,6 +424,11 @@ impl WorkbenchApp {
         }
     }
 
+    /// Whether any file is still loading on a background thread.
+    pub fn loading(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Whether a background export is running.
     pub fn exporting(&self) -> bool {
         self.export_rx.is_some()
@@ -415,67 +456,7 @@ impl WorkbenchApp {
     /// Opens a file: small files at once, large ones on a background thread.
     pub fn open_file(&mut self, path: &Path) {
         self.remember_recent(path);
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let smoothing = self.session.view().smoothing;
-        let job = {
-            let path = path.to_path_buf();
-            let options = self.read_options.clone();
-            move || -> LoadResult {
-                let result = read_datasets(&path, &options).map(|ds| {
-                    ds.into_iter()
-                        .map(|d| {
-                            let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
-                            (d, t)
-                        })
-                        .collect()
-                });
-                (path, result)
-            }
-        };
-        if size <= SYNC_LOAD_BYTES {
-            let (_, result) = job();
-            self.finish_load(result);
-        } else {
-            self.pending.push(path.to_path_buf());
-            let tx = self.loads_tx.clone();
-            std::thread::spawn(move || {
-                let _ = tx.send(job());
-            });
-        }
-    }
-
-    fn finish_load(&mut self, result: Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>) {
-        match result {
-            Ok(loaded) => {
-                // A FITS file with several HDUs holding spectra: offer the others.
-                let ambiguous = loaded.first().and_then(|(d, _)| {
-                    let SourceRef::File(path) = &d.source else {
-                        return None;
-                    };
-                    d.warnings
-                        .iter()
-                        .find(|w| w.contains(crate::ingest::fits::OTHER_HDUS_HOLD_SPECTRA))
-                        .map(|w| (path.clone(), w.clone()))
-                });
-                if let Some((path, why)) = ambiguous {
-                    self.hdu_chooser = HduChooser::new(&path, why);
-                }
-                self.add_loaded(loaded)
-            }
-            Err(e) => {
-                // A FITS file whose layout this reader cannot guess: let the user choose.
-                if crate::ingest::Format::from_path(&e.path) == crate::ingest::Format::Fits
-                    && matches!(
-                        e.problem,
-                        crate::ingest::IngestProblem::NoData(_)
-                            | crate::ingest::IngestProblem::BadColumn(_)
-                    )
-                {
-                    self.hdu_chooser = HduChooser::new(&e.path, e.problem.to_string());
-                }
-                self.notify_error(e.to_string())
-            }
-        }
+        self.start_load(path, self.read_options.clone(), true);
     }
 
     /// Reads one HDU (and optionally named columns) of a FITS file the user chose.
@@ -487,16 +468,52 @@ impl WorkbenchApp {
         };
         options.x_col = col(x_col);
         options.y_col = col(y_col);
+        self.start_load(path, options, false);
+    }
+
+    /// Reads `path` and prepares its traces, at once for small files and on a background
+    /// thread for large ones. With `offer_chooser`, a FITS file whose layout is ambiguous
+    /// or unknown also gets its HDU list, in the same job.
+    fn start_load(&mut self, path: &Path, options: ReadOptions, offer_chooser: bool) {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let smoothing = self.session.view().smoothing;
-        let result = read_datasets(path, &options).map(|ds| {
-            ds.into_iter()
-                .map(|d| {
-                    let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
-                    (d, t)
-                })
-                .collect()
-        });
-        match result {
+        let path = path.to_path_buf();
+        let job = {
+            let path = path.clone();
+            move || -> LoadResult {
+                let result = read_datasets(&path, &options).map(|ds| {
+                    ds.into_iter()
+                        .map(|d| {
+                            let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
+                            (d, t)
+                        })
+                        .collect()
+                });
+                let chooser = offer_chooser.then(|| chooser_for(&result)).flatten();
+                LoadResult {
+                    path,
+                    result,
+                    chooser,
+                }
+            }
+        };
+        if size <= SYNC_LOAD_BYTES {
+            self.finish_load(job());
+        } else {
+            self.pending.push(path);
+            let tx = self.loads_tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(job());
+            });
+        }
+    }
+
+    fn finish_load(&mut self, load: LoadResult) {
+        self.pending.retain(|p| p != &load.path);
+        if load.chooser.is_some() {
+            self.hdu_chooser = load.chooser;
+        }
+        match load.result {
             Ok(loaded) => self.add_loaded(loaded),
             Err(e) => self.notify_error(e.to_string()),
         }
@@ -634,9 +651,8 @@ impl WorkbenchApp {
     }
 
     fn poll_loads(&mut self) {
-        while let Ok((path, result)) = self.loads_rx.try_recv() {
-            self.pending.retain(|p| p != &path);
-            self.finish_load(result);
+        while let Ok(load) = self.loads_rx.try_recv() {
+            self.finish_load(load);
         }
         if let Some(rx) = &self.derive_rx
             && let Ok(done) = rx.try_recv()
