@@ -276,7 +276,7 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
                 medium: s.medium.as_str().to_string(),
                 instrument: s.instrument.clone(),
                 reason: None,
-                warnings: loaded.warnings.clone(),
+                warnings: loaded.warnings_for(&s.name),
             }
         })
         .collect();
@@ -295,7 +295,7 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
         medium: "unknown".into(),
         instrument: String::new(),
         reason: Some(n.reason.clone()),
-        warnings: loaded.warnings.clone(),
+        warnings: loaded.warnings_for(&n.name),
     }));
     let mut stdout = std::io::stdout().lock();
     let written = if json {

@@ -92,13 +92,13 @@ pub fn read_datasets(path: &Path, options: &ReadOptions) -> Result<Vec<Dataset>,
     let source_sha256 = std::fs::read(path).ok().map(|b| crate::ids::sha256_hex(&b));
     Ok(loaded
         .spectra
-        .into_iter()
+        .iter()
         .map(|s| {
             let mut d = Dataset::new(
-                s,
+                s.clone(),
                 loaded.format,
                 SourceRef::File(path.to_path_buf()),
-                loaded.warnings.clone(),
+                loaded.warnings_for(&s.name),
             );
             d.source_sha256 = source_sha256.clone();
             d
@@ -112,6 +112,8 @@ pub fn read_datasets(path: &Path, options: &ReadOptions) -> Result<Vec<Dataset>,
 #[derive(Clone, Debug)]
 pub enum Command {
     /// Adds datasets to the Library and shows them (an already loaded ID is just shown).
+    /// A dataset whose every sample is masked is added hidden: it has nothing to show
+    /// but its mask shading, which would cover the other traces.
     AddDatasets(Vec<Dataset>),
     SetDisplayUnit(XUnit),
     SetNormalization(Normalization),
@@ -612,11 +614,12 @@ impl Session {
                     if self.datasets.iter().all(|e| e.id != d.id) {
                         self.datasets.push(d.clone());
                     }
+                    let visible = !d.spectrum.is_fully_masked();
                     match v.trace_index(&d.id) {
-                        Some(i) => v.active_traces[i].visible = true,
+                        Some(i) => v.active_traces[i].visible |= visible,
                         None => v.active_traces.push(ActiveTrace {
                             dataset_id: d.id.clone(),
-                            visible: true,
+                            visible,
                         }),
                     }
                 }
@@ -812,6 +815,22 @@ mod tests {
         assert!(s.datasets().is_empty());
         assert_eq!(s.apply(Command::Undo), Err(CommandError::NothingToUndo));
         assert_eq!(s.history().len(), 6, "{:?}", s.history());
+    }
+
+    #[test]
+    fn a_fully_masked_dataset_is_added_hidden_and_can_be_shown() {
+        let mut s = Session::default();
+        let mut spectrum = (*dataset("empty fibre", 1.0).spectrum).clone();
+        spectrum.set_mask(Some(vec![true; spectrum.len()]));
+        let d = Dataset::new(spectrum, "csv", SourceRef::Bundled("e".into()), vec![]);
+        let id = d.id.clone();
+        s.apply(Command::AddDatasets(vec![d.clone()])).unwrap();
+        assert!(!s.view().active_traces[0].visible);
+        s.apply(Command::SetTraceVisible { id, visible: true })
+            .unwrap();
+        // Opening it again does not hide what the user chose to show.
+        s.apply(Command::AddDatasets(vec![d])).unwrap();
+        assert!(s.view().active_traces[0].visible);
     }
 
     #[test]

@@ -152,6 +152,11 @@ impl Spectrum {
         self.mask.as_deref()
     }
 
+    /// Whether every sample is masked (nothing usable to plot or compute with).
+    pub fn is_fully_masked(&self) -> bool {
+        self.mask.as_ref().is_some_and(|m| m.iter().all(|&b| b))
+    }
+
     /// Whether sample `i` is masked.
     pub fn is_masked(&self, i: usize) -> bool {
         self.mask.as_ref().is_some_and(|m| m[i])

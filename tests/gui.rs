@@ -139,6 +139,27 @@ fn dropping_fits_and_jcamp_files_adds_them_with_their_units() {
     // fibres (all zero, ivar 0): the same content, so the same Dataset ID, held once.
     // That leaves 3 per arm.
     assert_eq!(session.datasets().len(), before + 1 + 9 + 1 + 1);
+    // The unused fibres have no usable sample: added hidden, said once per spectrum, and
+    // the file's own note ("DESI layout: …") once, not once per dataset.
+    let empty = find("coadd-sv3-dark-26065.fits [B arm, spectrum 1]");
+    assert!(empty.spectrum.is_fully_masked());
+    let view = session.view();
+    let visible = |id| {
+        view.active_traces
+            .iter()
+            .find(|t| &t.dataset_id == id)
+            .unwrap()
+            .visible
+    };
+    assert!(!visible(&empty.id));
+    assert!(visible(&desi.id));
+    let notices = h.state().notices();
+    let count = |needle: &str| notices.iter().filter(|n| n.text.contains(needle)).count();
+    assert_eq!(count("DESI layout"), 1, "{notices:?}");
+    assert_eq!(count("every sample is masked"), 1, "{notices:?}");
+    assert!(notices.iter().any(|n| n.text.starts_with(
+        "coadd-sv3-dark-26065.fits: every sample is masked in 9 spectra (no usable data)"
+    ) && n.text.ends_with("[B arm, spectrum 1], [B arm, spectrum 2], [B arm, spectrum 4], [R arm, spectrum 1], [R arm, spectrum 2], [R arm, spectrum 4], [Z arm, spectrum 1], [Z arm, spectrum 2], [Z arm, spectrum 4]")), "{notices:?}");
     assert!(
         h.query_all_by_label("LABCALC.DX").count() >= 2,
         "Library row and legend entry"

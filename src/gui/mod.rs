@@ -563,14 +563,32 @@ impl WorkbenchApp {
 
     fn add_loaded(&mut self, loaded: Vec<(Dataset, Arc<DisplayTrace>)>) {
         let mut datasets = Vec::new();
+        // A file's warnings travel with each of its datasets: say each once. Spectra
+        // with no usable sample are summed up in one notice per file.
+        let mut said: Vec<String> = Vec::new();
+        let mut fully_masked: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (d, t) in loaded {
             let name = d.source.display_name();
-            for w in &d.warnings {
+            if d.spectrum.is_fully_masked() {
+                fully_masked
+                    .entry(name.clone())
+                    .or_default()
+                    .push(d.spectrum.name.clone());
+            }
+            for w in d
+                .warnings
+                .iter()
+                .filter(|w| !w.contains(crate::ingest::FULLY_MASKED))
+            {
                 // Readers of multi-spectrum files already name the spectrum.
-                if w.starts_with(name.as_str()) {
-                    self.notify(w.clone());
+                let text = if w.starts_with(name.as_str()) {
+                    w.clone()
                 } else {
-                    self.notify(format!("{name}: {w}"));
+                    format!("{name}: {w}")
+                };
+                if !said.contains(&text) {
+                    self.notify(text.clone());
+                    said.push(text);
                 }
             }
             if let Some(w) = &t.warning {
@@ -578,6 +596,21 @@ impl WorkbenchApp {
             }
             self.display.insert(d.id.clone(), t);
             datasets.push(d);
+        }
+        for (file, names) in fully_masked {
+            let names: Vec<&str> = names
+                .iter()
+                .map(|n| n.strip_prefix(file.as_str()).unwrap_or(n).trim())
+                .collect();
+            let (count, them) = match names.len() {
+                1 => ("1 spectrum".to_string(), "it"),
+                k => (format!("{k} spectra"), "them"),
+            };
+            self.notify(format!(
+                "{file}: {} in {count} (no usable data): hidden in the plot; tick {them} in the Library to show {them}: {}",
+                crate::ingest::FULLY_MASKED,
+                names.join(", ")
+            ));
         }
         let hide: Vec<DatasetId> = datasets
             .iter()

@@ -319,15 +319,18 @@ pub fn status_bar(
     let mut dismissed = None;
     egui::Panel::bottom("status_bar").show(ui, |ui| {
         for (i, n) in notices.iter().enumerate() {
+            // The button first, so a long notice (which wraps) never pushes it away.
             ui.horizontal(|ui| {
-                if n.is_error {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("Error: {}", n.text));
-                } else {
-                    ui.label(format!("Note: {}", n.text));
-                }
                 if ui.small_button("Dismiss").clicked() {
                     dismissed = Some(i);
                 }
+                let text = if n.is_error {
+                    egui::RichText::new(format!("Error: {}", n.text))
+                        .color(ui.visuals().error_fg_color)
+                } else {
+                    egui::RichText::new(format!("Note: {}", n.text))
+                };
+                ui.add(egui::Label::new(text).wrap());
             });
         }
         ui.horizontal(|ui| {

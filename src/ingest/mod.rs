@@ -95,6 +95,27 @@ pub struct Loaded {
     pub not_spectra: Vec<NotSpectrum>,
 }
 
+impl Loaded {
+    /// The warnings that concern the spectrum or block called `name`: those about the
+    /// whole file, and those that name it (`"<name>: …"`), not those naming another.
+    pub fn warnings_for(&self, name: &str) -> Vec<String> {
+        let names = self
+            .spectra
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.not_spectra.iter().map(|n| n.name.as_str()));
+        let others: Vec<String> = names
+            .filter(|n| *n != name)
+            .map(|n| format!("{n}: "))
+            .collect();
+        self.warnings
+            .iter()
+            .filter(|w| !others.iter().any(|o| w.starts_with(o.as_str())))
+            .cloned()
+            .collect()
+    }
+}
+
 /// What went wrong reading a file, without the path (see [`IngestError`]).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum IngestProblem {
@@ -278,7 +299,7 @@ pub fn load_path(path: &Path, options: &ReadOptions) -> Result<Loaded, IngestErr
         return Err(wrap(IngestProblem::IsDirectory));
     }
     let name = display_name(path);
-    match sniff(path, Format::from_path(path)) {
+    let mut loaded = match sniff(path, Format::from_path(path)) {
         Format::Fits => fits::load(path, &name, options).map_err(wrap),
         Format::Jcamp => {
             let mut warnings = Vec::new();
@@ -296,8 +317,21 @@ pub fn load_path(path: &Path, options: &ReadOptions) -> Result<Loaded, IngestErr
             loaded.warnings = warnings;
             Ok(loaded)
         }
+    }?;
+    for s in &loaded.spectra {
+        if s.is_fully_masked() {
+            loaded.warnings.push(format!(
+                "{}: {} (inverse variance 0 or a mask bit at every point: no usable data)",
+                s.name, FULLY_MASKED
+            ));
+        }
     }
+    Ok(loaded)
 }
+
+/// The words of the warning given for a spectrum whose every sample is masked (the GUI
+/// adds such spectra hidden, and finds them by these words).
+pub const FULLY_MASKED: &str = "every sample is masked";
 
 /// Parses JCAMP-DX text into spectra and reports.
 pub fn parse_jcamp_text(
@@ -353,6 +387,36 @@ pub fn load_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Loa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warnings_for_keeps_file_warnings_and_its_own_not_others() {
+        let spectrum =
+            |name: &str| Spectrum::new(name, vec![1.0, 2.0], vec![0.0, 0.0], None).unwrap();
+        let loaded = Loaded {
+            format: "fits",
+            spectra: vec![spectrum("f [s 1]"), spectrum("f [s 10]")],
+            warnings: vec![
+                "layout guessed".into(),
+                "f [s 1]: 2 point(s) dropped".into(),
+                "f [s 10]: every sample is masked".into(),
+            ],
+            not_spectra: Vec::new(),
+        };
+        assert_eq!(
+            loaded.warnings_for("f [s 1]"),
+            vec![
+                "layout guessed".to_string(),
+                "f [s 1]: 2 point(s) dropped".into()
+            ]
+        );
+        assert_eq!(
+            loaded.warnings_for("f [s 10]"),
+            vec![
+                "layout guessed".to_string(),
+                "f [s 10]: every sample is masked".into()
+            ]
+        );
+    }
 
     #[test]
     fn formats_by_name() {
