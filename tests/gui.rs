@@ -47,6 +47,17 @@ fn harness() -> Harness<'static, WorkbenchApp> {
     h
 }
 
+/// Runs frames (5 ms apart, at most 10 s) while `busy` holds: background work finishing.
+fn run_while(h: &mut Harness<'static, WorkbenchApp>, busy: impl Fn(&WorkbenchApp) -> bool) {
+    for _ in 0..2000 {
+        if !busy(h.state()) {
+            return;
+        }
+        h.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 fn drop_file(h: &mut Harness<'static, WorkbenchApp>, path: &Path) {
     h.input_mut()
         .dropped_files
@@ -475,12 +486,7 @@ fn a_large_ambiguous_fits_loads_in_the_background_and_then_offers_its_hdus() {
     let mut h = harness();
     let before = h.state().session().datasets().len();
     drop_file(&mut h, &path);
-    let mut frames = 0;
-    while h.state().loading() && frames < 2000 {
-        h.run_steps(1);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        frames += 1;
-    }
+    run_while(&mut h, |app| app.loading());
     assert!(!h.state().loading(), "the load did not finish");
     h.run_steps(2);
     assert_eq!(h.state().session().datasets().len(), before + 1);
@@ -490,12 +496,7 @@ fn a_large_ambiguous_fits_loads_in_the_background_and_then_offers_its_hdus() {
         "the chooser lists every HDU"
     );
     h.get_by_label("Open HDU 1").click();
-    let mut frames = 0;
-    while h.state().session().datasets().len() < before + 2 && frames < 2000 {
-        h.run_steps(1);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        frames += 1;
-    }
+    run_while(&mut h, |app| app.session().datasets().len() < before + 2);
     assert_eq!(h.state().session().datasets().len(), before + 2);
     assert!(
         !h.state().notices().iter().any(|n| n.is_error),
@@ -513,12 +514,7 @@ fn a_background_export_keeps_the_window_running_and_reports_when_done() {
         .start_background_export("2026-01-01T00:00:00+00:00".into());
     assert!(h.state().exporting());
     // Frames keep running while the thread writes.
-    let mut frames = 0;
-    while h.state().exporting() && frames < 2000 {
-        h.run_steps(1);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        frames += 1;
-    }
+    run_while(&mut h, WorkbenchApp::exporting);
     assert!(!h.state().exporting(), "export did not finish");
     let done = h.state().last_export().expect("exported").clone();
     assert!(
