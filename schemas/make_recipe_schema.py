@@ -46,7 +46,8 @@ schema = {
                     {"type": "object", "additionalProperties": False,
                      "properties": {"file": {"type": "object", "additionalProperties": False,
                                              "properties": {"path": {"type": "string", "minLength": 1},
-                                                            "medium": medium},
+                                                            "medium": medium,
+                                                            "spectrum": {"type": "string", "minLength": 1}},
                                              "required": ["path"]}},
                      "required": ["file"]},
                 ]

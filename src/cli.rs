@@ -42,6 +42,10 @@ pub struct ReadArgs {
     /// JCAMP-DX: treat a failed DIF check value as an error (default: warn with a count).
     #[arg(long)]
     pub strict: bool,
+    /// Of a file holding several spectra, the one to use: its number in `inspect`'s list
+    /// (from 1) or its name (e.g. "B arm, spectrum 3").
+    #[arg(long, value_name = "N|NAME")]
+    pub spectrum: Option<String>,
 }
 
 impl ReadArgs {
@@ -53,6 +57,7 @@ impl ReadArgs {
             x_unit: self.x_unit,
             hdu: self.hdu.clone(),
             strict: self.strict,
+            spectrum: self.spectrum.clone(),
             ..ReadOptions::default()
         }
     }
@@ -356,7 +361,7 @@ fn open_single(
     match <[_; 1]>::try_from(ids) {
         Ok([id]) => Ok(id),
         Err(ids) => Err(Failure::bad_input(format!(
-            "{}: holds {} spectra; {why}",
+            "{}: holds {} spectra; {why}: choose it with --spectrum N|NAME (see inspect)",
             file.display(),
             ids.len()
         ))),

@@ -415,3 +415,83 @@ fn fuzz_regressions_never_panic() {
     }
     assert!(n >= 1);
 }
+
+#[test]
+fn spectrum_picks_one_spectrum_of_a_multi_spectrum_file() {
+    let desi = data("fits/coadd-sv3-dark-26065.fits");
+    let dir = tempfile::tempdir().unwrap();
+    let out_csv = dir.path().join("b3.csv");
+    // Without a choice, convert refuses and says how to choose.
+    let out = run(&[
+        "convert".as_ref(),
+        desi.as_os_str(),
+        "--out".as_ref(),
+        out_csv.as_os_str(),
+    ]);
+    assert_bad_input(&out, "coadd-sv3-dark-26065.fits");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--spectrum"));
+    assert!(!out_csv.exists());
+    // By name (what the brackets hold) and by number: the same spectrum.
+    let by_name = inspect_json_with(&desi, &["--spectrum", "B arm, spectrum 3"]);
+    let by_number = inspect_json_with(&desi, &["--spectrum", "3"]);
+    assert_eq!(by_name, by_number);
+    // One report: an object, as for any single-spectrum file.
+    assert_eq!(
+        by_name["name"],
+        "coadd-sv3-dark-26065.fits [B arm, spectrum 3]"
+    );
+    assert_eq!(by_name["n_points"], 2751);
+    // Its warnings are its own and the file's, not the other spectra's.
+    let warnings = by_name["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .all(|w| !w.as_str().unwrap().contains("spectrum 1]"))
+    );
+    let out = run(&[
+        "convert".as_ref(),
+        desi.as_os_str(),
+        "--spectrum".as_ref(),
+        "B arm, spectrum 3".as_ref(),
+        "--out".as_ref(),
+        out_csv.as_os_str(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&out_csv).unwrap();
+    assert!(text.starts_with("# coadd-sv3-dark-26065.fits [B arm, spectrum 3] (dataset "));
+    assert_eq!(text.lines().count(), 2 + 2751);
+    // A choice that names nothing: exit 2, naming the file, listing what there is.
+    for bad in ["16", "0", "Q arm", ""] {
+        let out = run(&[
+            "inspect".as_ref(),
+            desi.as_os_str(),
+            "--spectrum".as_ref(),
+            bad.as_ref(),
+        ]);
+        assert_bad_input(&out, "coadd-sv3-dark-26065.fits");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("it holds 15: 1 [B arm, spectrum 1], 2 [B arm"),
+            "{stderr}"
+        );
+    }
+}
+
+fn inspect_json_with(path: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec!["inspect".as_ref(), path.as_os_str(), "--json".as_ref()];
+    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -370,6 +370,53 @@ fn a_recipe_with_fits_and_jcamp_inputs_exports_verifies_and_replays() {
 }
 
 #[test]
+fn a_recipe_can_take_one_spectrum_of_a_multi_spectrum_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    std::fs::copy(
+        data.join("fits/coadd-sv3-dark-26065.fits"),
+        dir.path().join("desi.fits"),
+    )
+    .unwrap();
+    let recipe = serde_json::json!({
+        "inputs": [{"file": {"path": "desi.fits", "spectrum": "R arm, spectrum 3"}}],
+        "derive": [{"from": 0, "steps": [{"kind": "normalize", "params": {"mode": "max"}}]}]
+    });
+    let path = dir.path().join("one.recipe.json");
+    std::fs::write(&path, recipe.to_string()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let bundle = export(&path, out.path());
+    assert_eq!(verify(&bundle).status.code(), Some(0));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let inputs = m["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1, "{inputs:?}");
+    assert_eq!(m["transforms"].as_array().unwrap().len(), 1);
+    // A choice the file does not hold: exit 2, naming the recipe.
+    let bad = serde_json::json!({"inputs": [{"file": {"path": "desi.fits", "spectrum": "99"}}]});
+    std::fs::write(&path, bad.to_string()).unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let run = bin()
+        .arg("export")
+        .arg(&path)
+        .arg("--out")
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("one.recipe.json") && stderr.contains("no spectrum '99'"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(out_dir.path()).unwrap().count(),
+        0,
+        "nothing left behind"
+    );
+}
+
+#[test]
 fn every_csv_row_count_in_the_manifest_matches_its_file() {
     let out = tempfile::tempdir().unwrap();
     let bundle = export(&recipe(), out.path());

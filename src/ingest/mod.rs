@@ -31,6 +31,10 @@ pub struct ReadOptions {
     pub hdu: Option<String>,
     /// JCAMP-DX: a failed DIF check value is an error instead of a counted warning.
     pub strict: bool,
+    /// Of a file holding several spectra, keep only this one: a 1-based number in the
+    /// order `inspect` lists them, or a name (the full name, or what its brackets hold,
+    /// e.g. `B arm, spectrum 3`).
+    pub spectrum: Option<String>,
     /// FITS: the program run as the isolated reader (default: this executable).
     pub fits_reader: Option<PathBuf>,
     /// FITS: the reader's time and memory limits.
@@ -157,6 +161,13 @@ pub enum IngestProblem {
     Jcamp(jcamp::JcampError),
     #[error("holds no plottable spectrum: {0}")]
     NotASpectrum(String),
+    #[error("no spectrum '{wanted}' (it holds {count}: {names})")]
+    NoSuchSpectrum {
+        wanted: String,
+        count: usize,
+        /// The first names, numbered as `--spectrum` takes them.
+        names: String,
+    },
 }
 
 /// A read failure: the file and the problem, displayed as one line `FILE: problem`.
@@ -318,6 +329,9 @@ pub fn load_path(path: &Path, options: &ReadOptions) -> Result<Loaded, IngestErr
             Ok(loaded)
         }
     }?;
+    if let Some(wanted) = &options.spectrum {
+        select_spectrum(&mut loaded, wanted).map_err(wrap)?;
+    }
     for s in &loaded.spectra {
         if s.is_fully_masked() {
             loaded.warnings.push(format!(
@@ -327,6 +341,50 @@ pub fn load_path(path: &Path, options: &ReadOptions) -> Result<Loaded, IngestErr
         }
     }
     Ok(loaded)
+}
+
+/// Keeps only the spectrum `wanted` names (see [`ReadOptions::spectrum`]), with the
+/// warnings that concern it; blocks that are not spectra are dropped too.
+fn select_spectrum(loaded: &mut Loaded, wanted: &str) -> Result<(), IngestProblem> {
+    let wanted_trimmed = wanted.trim();
+    let bracketed = |name: &str| {
+        name.strip_suffix(']')
+            .and_then(|n| n.rsplit_once('['))
+            .map(|(_, inner)| inner.trim().to_string())
+    };
+    let index = match wanted_trimmed.parse::<usize>() {
+        Ok(k) if (1..=loaded.spectra.len()).contains(&k) => Some(k - 1),
+        Ok(_) => None,
+        Err(_) => loaded.spectra.iter().position(|s| {
+            s.name == wanted_trimmed || bracketed(&s.name).as_deref() == Some(wanted_trimmed)
+        }),
+    };
+    let Some(index) = index else {
+        const SHOWN: usize = 12;
+        let mut names: Vec<String> = loaded
+            .spectra
+            .iter()
+            .take(SHOWN)
+            .enumerate()
+            .map(|(k, s)| match bracketed(&s.name) {
+                Some(inner) => format!("{} [{inner}]", k + 1),
+                None => format!("{} {}", k + 1, s.name),
+            })
+            .collect();
+        if loaded.spectra.len() > SHOWN {
+            names.push("…".into());
+        }
+        return Err(IngestProblem::NoSuchSpectrum {
+            wanted: wanted.to_string(),
+            count: loaded.spectra.len(),
+            names: names.join(", "),
+        });
+    };
+    let kept = loaded.spectra.swap_remove(index);
+    loaded.warnings = loaded.warnings_for(&kept.name);
+    loaded.spectra = vec![kept];
+    loaded.not_spectra.clear();
+    Ok(())
 }
 
 /// The words of the warning given for a spectrum whose every sample is masked (the GUI

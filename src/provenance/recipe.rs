@@ -25,6 +25,10 @@ pub enum RecipeInput {
         path: PathBuf,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         medium: Option<Medium>,
+        /// Of a file holding several spectra, the one to use (as `--spectrum`: a 1-based
+        /// number or a name); all of them when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        spectrum: Option<String>,
     },
 }
 
@@ -124,15 +128,21 @@ pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session
                 s.apply(Command::AddDatasets(vec![d]))
                     .map_err(|e| e.to_string())?;
             }
-            RecipeInput::File { path, medium } => {
+            RecipeInput::File {
+                path,
+                medium,
+                spectrum,
+            } => {
                 let full = if path.is_absolute() {
                     path.clone()
                 } else {
                     recipe_dir.join(path)
                 };
-                let ids = s
-                    .open_path(&full, &ReadOptions::default())
-                    .map_err(|e| e.to_string())?;
+                let options = ReadOptions {
+                    spectrum: spectrum.clone(),
+                    ..ReadOptions::default()
+                };
+                let ids = s.open_path(&full, &options).map_err(|e| e.to_string())?;
                 if let Some(m) = medium {
                     for id in ids {
                         s.apply(Command::DeclareMedium { id, medium: *m })
