@@ -485,7 +485,7 @@ fn spectrum_picks_one_spectrum_of_a_multi_spectrum_file() {
 fn inspect_json_with(path: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args: Vec<&std::ffi::OsStr> =
         vec!["inspect".as_ref(), path.as_os_str(), "--json".as_ref()];
-    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     let out = run(&args);
     assert_eq!(
         out.status.code(),
