@@ -459,8 +459,17 @@ fn apply(
             .map_err(|e| Failure::bad_input(format!("{}: {e}", file.display())))?;
     }
     let mut others = Vec::new();
+    // `--spectrum` picks from FILE; every spectrum of a `--with` file is offered.
+    let with_options = ReadOptions {
+        spectrum: None,
+        ..options.clone()
+    };
     for w in with {
-        others.extend(session.open_path(w, options).map_err(Failure::bad_input)?);
+        others.extend(
+            session
+                .open_path(w, &with_options)
+                .map_err(Failure::bad_input)?,
+        );
     }
     let mut current = ids[0].clone();
     for (k, step) in steps.iter().enumerate() {
