@@ -233,6 +233,9 @@ pub struct InspectReport {
     pub dataset_id: Option<String>,
     pub format: String,
     pub name: String,
+    /// For a spectrum, its number in the file (from 1): what `--spectrum N` takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectrum_number: Option<usize>,
     /// False for blocks that are read but not spectra the workbench plots (see `reason`).
     pub plottable: bool,
     pub n_points: usize,
@@ -258,12 +261,14 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
     let mut reports: Vec<InspectReport> = loaded
         .spectra
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(k, s)| {
             let (lo, hi) = s.x_range_nm();
             InspectReport {
                 dataset_id: Some(s.dataset_id().to_string()),
                 format: loaded.format.to_string(),
                 name: s.name.clone(),
+                spectrum_number: Some(k + 1),
                 plottable: true,
                 n_points: s.len(),
                 x_unit: s
@@ -289,6 +294,7 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
         dataset_id: None,
         format: loaded.format.to_string(),
         name: n.name.clone(),
+        spectrum_number: None,
         plottable: false,
         n_points: n.n_points,
         x_unit: n.x_unit.clone(),
@@ -302,6 +308,7 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
         reason: Some(n.reason.clone()),
         warnings: loaded.warnings_for(&n.name),
     }));
+    let several = loaded.spectra.len() > 1;
     let mut stdout = std::io::stdout().lock();
     let written = if json {
         // One file with one spectrum prints an object; several print an array.
@@ -340,6 +347,9 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
                 r.medium,
                 if r.instrument.is_empty() { "(unknown)" } else { &r.instrument },
             )?;
+            if let Some(k) = r.spectrum_number.filter(|_| several) {
+                writeln!(stdout, "  choose      --spectrum {k}")?;
+            }
             r.warnings
                 .iter()
                 .try_for_each(|w| writeln!(stdout, "  warning     {w}"))

@@ -431,6 +431,19 @@ fn spectrum_picks_one_spectrum_of_a_multi_spectrum_file() {
     assert_bad_input(&out, "coadd-sv3-dark-26065.fits");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--spectrum"));
     assert!(!out_csv.exists());
+    // inspect numbers the spectra as --spectrum takes them.
+    let all = inspect_json(&desi);
+    let numbers: Vec<u64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["spectrum_number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=15).collect::<Vec<u64>>());
+    assert_eq!(
+        all[7]["name"],
+        "coadd-sv3-dark-26065.fits [R arm, spectrum 3]"
+    );
     // By name (what the brackets hold) and by number: the same spectrum.
     let by_name = inspect_json_with(&desi, &["--spectrum", "B arm, spectrum 3"]);
     let by_number = inspect_json_with(&desi, &["--spectrum", "3"]);
