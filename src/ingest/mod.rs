@@ -388,7 +388,7 @@ fn select_spectrum(loaded: &mut Loaded, wanted: &str) -> Result<(), IngestProble
 }
 
 /// The words of the warning given for a spectrum whose every sample is masked (the GUI
-/// adds such spectra hidden, and finds them by these words).
+/// finds these warnings by them and says one summary notice per file instead).
 pub const FULLY_MASKED: &str = "every sample is masked";
 
 /// Parses JCAMP-DX text into spectra and reports.
