@@ -151,6 +151,7 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
         )
         .x_axis_label(unit.axis_label())
         .y_axis_label(y_label)
+        .y_axis_formatter(|mark, range| tick_label(mark.value, mark.step_size, range))
         .invert_x(unit.is_reversed())
         .allow_double_click_reset(false)
         .show_crosshair(view.crosshair_visible)
@@ -162,8 +163,9 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 | egui_plot::HoverPosition::Elsewhere { position } => position,
             };
             Some(format!(
-                "{x_name} = {:.6} {unit_symbol}\ny = {:.6}",
-                p.x, p.y
+                "{x_name} = {:.6} {unit_symbol}\ny = {}",
+                p.x,
+                readout_number(p.y)
             ))
         });
 
@@ -280,6 +282,52 @@ fn ui_marker_color(view: &ViewState) -> egui::Color32 {
     }
 }
 
+/// Axis ranges whose largest magnitude is below this or at least [`SCIENTIFIC_ABOVE`]
+/// get tick labels in scientific notation (flux in erg s⁻¹ cm⁻² Å⁻¹ is ~1e-13; written
+/// out, "0.00000000000012" is unreadable and pushes the plot aside).
+const SCIENTIFIC_BELOW: f64 = 1e-3;
+const SCIENTIFIC_ABOVE: f64 = 1e6;
+
+/// A tick label for `value` on an axis whose ticks are `step` apart and which shows
+/// `range`: decimals as egui_plot writes them for ordinary ranges (same text), scientific
+/// notation with just enough digits to tell neighbouring ticks apart for tiny or huge ones.
+pub fn tick_label(value: f64, step: f64, range: &std::ops::RangeInclusive<f64>) -> String {
+    let magnitude = range.start().abs().max(range.end().abs());
+    if (SCIENTIFIC_BELOW..SCIENTIFIC_ABOVE).contains(&magnitude) || !step.is_finite() || step <= 0.0
+    {
+        let decimals = (-step.log10().round()).max(0.0) as usize;
+        return egui::emath::format_with_decimals_in_range(value, decimals..=decimals);
+    }
+    // egui_plot labels coarse ticks with their own (larger) step; use the finest step
+    // the range shows so that 1.0e-13 sits among 1.1e-13 and 9.0e-14 with the same digits.
+    let span = (range.end() - range.start()).abs();
+    let step = if span > 0.0 {
+        step.min(10f64.powf(span.log10().floor() - 1.0))
+    } else {
+        step
+    };
+    // Ticks are multiples of `step`; anything smaller than half a step is rounding noise.
+    if value.abs() < step / 2.0 {
+        return "0".into();
+    }
+    // One number of digits for every tick: enough for the finest step at the range's
+    // largest magnitude (so 9.0e-14 sits under 1.0e-13 and 1.1e-13).
+    let exponent = (magnitude.log10() + 1e-9).floor();
+    let decimals = (exponent - step.log10().floor()).max(0.0) as usize;
+    format!("{value:.decimals$e}")
+}
+
+/// A number for the pointer readout: six decimals, or six significant digits in
+/// scientific notation when six decimals would hide it (or it is huge).
+pub fn readout_number(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 || (SCIENTIFIC_BELOW..SCIENTIFIC_ABOVE).contains(&magnitude) {
+        format!("{value:.6}")
+    } else {
+        format!("{value:.5e}")
+    }
+}
+
 /// The y-axis title: the common y unit of the visible traces, or "normalized".
 fn y_axis_label(view: &ViewState, traces: &[SceneTrace<'_>]) -> String {
     match view.normalization {
@@ -332,7 +380,7 @@ fn readout(
             best = Some((dist, t, i));
         }
     }
-    let pointer_text = format!("pointer {:.6} {}, {:.6}", x, unit.symbol(), y);
+    let pointer_text = format!("pointer {:.6} {}, {}", x, unit.symbol(), readout_number(y));
     let Some((_, t, i)) = best else {
         return Some((pointer_text, None));
     };
@@ -355,4 +403,42 @@ fn readout(
         ),
         Some([sx, sy]),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_ranges_keep_egui_plots_decimal_ticks() {
+        let range = 0.0..=1.0;
+        assert_eq!(tick_label(0.5, 0.1, &range), "0.5");
+        assert_eq!(tick_label(0.25, 0.01, &range), "0.25");
+        assert_eq!(tick_label(1200.0, 100.0, &(700.0..=2500.0)), "1200");
+        assert_eq!(tick_label(-10.0, 5.0, &(-12.0..=15.0)), "-10");
+    }
+
+    #[test]
+    fn tiny_and_huge_ranges_get_scientific_ticks_that_tell_neighbours_apart() {
+        let flux = 1.4e-14..=1.25e-13;
+        assert_eq!(tick_label(1.2e-13, 1e-14, &flux), "1.2e-13");
+        assert_eq!(tick_label(1.1e-13, 1e-14, &flux), "1.1e-13");
+        assert_eq!(tick_label(2e-14, 1e-14, &flux), "2.0e-14");
+        assert_eq!(tick_label(1e-13, 1e-14, &flux), "1.0e-13");
+        assert_eq!(tick_label(9.999_999_999_999e-14, 1e-14, &flux), "1.0e-13");
+        assert_eq!(tick_label(1e-13, 1e-13, &flux), "1.0e-13", "a coarse tick");
+        assert_eq!(tick_label(9e-14, 1e-14, &flux), "9.0e-14");
+        assert_eq!(tick_label(0.0, 1e-14, &flux), "0");
+        assert_eq!(tick_label(3e-30, 1e-14, &flux), "0", "float noise at zero");
+        assert_eq!(tick_label(2.5e7, 5e6, &(0.0..=3e7)), "2.5e7");
+        assert_eq!(tick_label(-2e-5, 1e-5, &(-3e-5..=3e-5)), "-2.0e-5");
+    }
+
+    #[test]
+    fn readout_shows_small_numbers() {
+        assert_eq!(readout_number(0.5), "0.500000");
+        assert_eq!(readout_number(0.0), "0.000000");
+        assert_eq!(readout_number(1.234567e-13), "1.23457e-13");
+        assert_eq!(readout_number(-4.5e8), "-4.50000e8");
+    }
 }
