@@ -959,7 +959,13 @@ impl WorkbenchApp {
                         ui.label("Notes");
                         ui.add(egui::TextEdit::singleline(&mut draft.notes).desired_width(320.0));
                     });
-                    if draft != session.export_policy() && ui.button("Apply to exports").clicked() {
+                    // Always there (greyed while nothing changed), so the form says how
+                    // its contents take effect.
+                    let changed = draft != session.export_policy();
+                    if ui
+                        .add_enabled(changed, egui::Button::new("Apply to exports"))
+                        .clicked()
+                    {
                         set_policy = Some(draft.clone());
                     }
                 });
