@@ -216,6 +216,11 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 Line::new(t.name, line_points)
                     .color(color)
                     .width(1.5)
+                    // egui_plot would draw a line with several points per pixel column as
+                    // a band of per-column [min, max] bars, which leaves gaps wherever the
+                    // trace climbs more than a bar between columns. The M4 points we hand
+                    // over already are what a column needs: draw them as the polyline.
+                    .allow_band(false)
                     .id(t.id.as_str()),
             );
         }
