@@ -24,6 +24,18 @@ fn run(args: &[&std::ffi::OsStr]) -> Output {
     bin().args(args).output().expect("binary runs")
 }
 
+/// `convert SRC --out OUT` followed by `extra` arguments.
+fn convert(src: &Path, out: &Path, extra: &[&str]) -> Output {
+    bin()
+        .arg("convert")
+        .arg(src)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("binary runs")
+}
+
 /// Exit 2 and exactly one stderr line that names `file`.
 fn assert_bad_input(out: &Output, file: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -294,12 +306,7 @@ fn convert_round_trips_exactly_in_nm_and_to_float_precision_in_other_units() {
     let src = sample("spex_M6_dwarf_12043.csv");
     let original = inspect_json(&src);
     let nm = tmp.path().join("nm.csv");
-    let out = run(&[
-        "convert".as_ref(),
-        src.as_os_str(),
-        "--out".as_ref(),
-        nm.as_os_str(),
-    ]);
+    let out = convert(&src, &nm, &[]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -313,14 +320,7 @@ fn convert_round_trips_exactly_in_nm_and_to_float_precision_in_other_units() {
     );
     for unit in ["angstrom", "micrometer", "wavenumber"] {
         let f = tmp.path().join(format!("{unit}.csv"));
-        let out = run(&[
-            "convert".as_ref(),
-            src.as_os_str(),
-            "--out".as_ref(),
-            f.as_os_str(),
-            "--unit".as_ref(),
-            unit.as_ref(),
-        ]);
+        let out = convert(&src, &f, &["--unit", unit]);
         assert_eq!(out.status.code(), Some(0), "{unit}");
         let text = std::fs::read_to_string(&f).unwrap();
         let header = text.lines().nth(1).unwrap();
@@ -353,21 +353,11 @@ fn convert_round_trips_exactly_in_nm_and_to_float_precision_in_other_units() {
 fn convert_never_leaves_a_partial_file() {
     let tmp = tempfile::tempdir().unwrap();
     let target = tmp.path().join("no_such_dir").join("out.csv");
-    let out = run(&[
-        "convert".as_ref(),
-        sample("spex_T6_dwarf_11594.csv").as_os_str(),
-        "--out".as_ref(),
-        target.as_os_str(),
-    ]);
+    let out = convert(&sample("spex_T6_dwarf_11594.csv"), &target, &[]);
     assert_bad_input(&out, "out.csv");
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
     // An output that is a directory.
-    let out = run(&[
-        "convert".as_ref(),
-        sample("spex_T6_dwarf_11594.csv").as_os_str(),
-        "--out".as_ref(),
-        tmp.path().as_os_str(),
-    ]);
+    let out = convert(&sample("spex_T6_dwarf_11594.csv"), tmp.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -422,12 +412,7 @@ fn spectrum_picks_one_spectrum_of_a_multi_spectrum_file() {
     let dir = tempfile::tempdir().unwrap();
     let out_csv = dir.path().join("b3.csv");
     // Without a choice, convert refuses and says how to choose.
-    let out = run(&[
-        "convert".as_ref(),
-        desi.as_os_str(),
-        "--out".as_ref(),
-        out_csv.as_os_str(),
-    ]);
+    let out = convert(&desi, &out_csv, &[]);
     assert_bad_input(&out, "coadd-sv3-dark-26065.fits");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--spectrum"));
     assert!(!out_csv.exists());
@@ -461,14 +446,7 @@ fn spectrum_picks_one_spectrum_of_a_multi_spectrum_file() {
             .iter()
             .all(|w| !w.as_str().unwrap().contains("spectrum 1]"))
     );
-    let out = run(&[
-        "convert".as_ref(),
-        desi.as_os_str(),
-        "--spectrum".as_ref(),
-        "B arm, spectrum 3".as_ref(),
-        "--out".as_ref(),
-        out_csv.as_os_str(),
-    ]);
+    let out = convert(&desi, &out_csv, &["--spectrum", "B arm, spectrum 3"]);
     assert_eq!(
         out.status.code(),
         Some(0),
