@@ -47,7 +47,18 @@ fn assert_bad_input(out: &Output, file: &str) {
 }
 
 fn inspect_json(path: &Path) -> serde_json::Value {
-    let out = run(&["inspect".as_ref(), path.as_os_str(), "--json".as_ref()]);
+    inspect_json_with(path, &[])
+}
+
+/// `inspect PATH --json` followed by `extra` arguments; must succeed.
+fn inspect_json_with(path: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = bin()
+        .arg("inspect")
+        .arg(path)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .expect("binary runs");
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -471,18 +482,4 @@ fn spectrum_picks_one_spectrum_of_a_multi_spectrum_file() {
             "{stderr}"
         );
     }
-}
-
-fn inspect_json_with(path: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut args: Vec<&std::ffi::OsStr> =
-        vec!["inspect".as_ref(), path.as_os_str(), "--json".as_ref()];
-    args.extend(extra.iter().map(std::ffi::OsStr::new));
-    let out = run(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
