@@ -261,8 +261,9 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
     let mut reports: Vec<InspectReport> = loaded
         .spectra
         .iter()
+        .zip(loaded.warnings_per_spectrum())
         .enumerate()
-        .map(|(k, s)| {
+        .map(|(k, (s, warnings))| {
             let (lo, hi) = s.x_range_nm();
             InspectReport {
                 dataset_id: Some(s.dataset_id().to_string()),
@@ -286,7 +287,7 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
                 medium: s.medium.as_str().to_string(),
                 instrument: s.instrument.clone(),
                 reason: None,
-                warnings: loaded.warnings_for(&s.name),
+                warnings,
             }
         })
         .collect();

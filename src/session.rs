@@ -90,15 +90,17 @@ pub fn read_datasets(path: &Path, options: &ReadOptions) -> Result<Vec<Dataset>,
     }
     // The original bytes' hash, for provenance (read again: ingest may have decoded them).
     let source_sha256 = std::fs::read(path).ok().map(|b| crate::ids::sha256_hex(&b));
+    let warnings = loaded.warnings_per_spectrum();
     Ok(loaded
         .spectra
-        .iter()
-        .map(|s| {
+        .into_iter()
+        .zip(warnings)
+        .map(|(s, warnings)| {
             let mut d = Dataset::new(
-                s.clone(),
+                s,
                 loaded.format,
                 SourceRef::File(path.to_path_buf()),
-                loaded.warnings_for(&s.name),
+                warnings,
             );
             d.source_sha256 = source_sha256.clone();
             d

@@ -103,19 +103,47 @@ impl Loaded {
     /// The warnings that concern the spectrum or block called `name`: those about the
     /// whole file, and those that name it (`"<name>: …"`), not those naming another.
     pub fn warnings_for(&self, name: &str) -> Vec<String> {
-        let names = self
+        self.warnings
+            .iter()
+            .zip(self.warning_owners())
+            .filter(|(_, owner)| owner.is_none_or(|o| o == name))
+            .map(|(w, _)| w.clone())
+            .collect()
+    }
+
+    /// [`Loaded::warnings_for`] of every spectrum, in order, in one pass.
+    pub fn warnings_per_spectrum(&self) -> Vec<Vec<String>> {
+        let owners = self.warning_owners();
+        self.spectra
+            .iter()
+            .map(|s| {
+                self.warnings
+                    .iter()
+                    .zip(&owners)
+                    .filter(|(_, owner)| owner.is_none_or(|o| o == s.name))
+                    .map(|(w, _)| w.clone())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// For each warning, the spectrum or block it names (`"<name>: …"`, the longest such
+    /// name), or `None` for a warning about the whole file.
+    fn warning_owners(&self) -> Vec<Option<&str>> {
+        let names: std::collections::BTreeSet<&str> = self
             .spectra
             .iter()
             .map(|s| s.name.as_str())
-            .chain(self.not_spectra.iter().map(|n| n.name.as_str()));
-        let others: Vec<String> = names
-            .filter(|n| *n != name)
-            .map(|n| format!("{n}: "))
+            .chain(self.not_spectra.iter().map(|n| n.name.as_str()))
             .collect();
         self.warnings
             .iter()
-            .filter(|w| !others.iter().any(|o| w.starts_with(o.as_str())))
-            .cloned()
+            .map(|w| {
+                w.match_indices(": ")
+                    .map(|(at, _)| &w[..at])
+                    .filter(|prefix| names.contains(prefix))
+                    .last()
+            })
             .collect()
     }
 }
@@ -380,8 +408,8 @@ fn select_spectrum(loaded: &mut Loaded, wanted: &str) -> Result<(), IngestProble
             names: names.join(", "),
         });
     };
+    loaded.warnings = loaded.warnings_for(&loaded.spectra[index].name);
     let kept = loaded.spectra.swap_remove(index);
-    loaded.warnings = loaded.warnings_for(&kept.name);
     loaded.spectra = vec![kept];
     loaded.not_spectra.clear();
     Ok(())
@@ -472,6 +500,13 @@ mod tests {
             vec![
                 "layout guessed".to_string(),
                 "f [s 10]: every sample is masked".into()
+            ]
+        );
+        assert_eq!(
+            loaded.warnings_per_spectrum(),
+            vec![
+                loaded.warnings_for("f [s 1]"),
+                loaded.warnings_for("f [s 10]")
             ]
         );
     }
