@@ -110,43 +110,91 @@ fn finish_iteration(
     Err(AirVacError::NoConvergence(lambda_air_nm))
 }
 
-/// Air → vacuum for a range of wavelengths (all ≥ 200 nm): the fixed steps for all
-/// (branch-free, so the divisions vectorise), then each one's convergence check.
-/// Same operations in the same order as [`vacuum_from_air_nm`], so the same bits.
+/// Air → vacuum for a range of wavelengths (all ≥ 200 nm), in blocks: the fixed steps
+/// and the first convergence check for a whole block without a branch (so the divisions
+/// vectorise), then the rare unconverged block again one wavelength at a time. Same
+/// operations in the same order as [`vacuum_from_air_nm`], so the same bits.
 fn vacuum_from_air_range(
     formula: AirFormula,
     air: &[f64],
     out: &mut [f64],
 ) -> Result<(), AirVacError> {
-    // One loop per formula, so the index function is inlined without a branch per lane.
-    match formula {
-        AirFormula::Morton2000 => {
-            fixed_steps(air, out, |v| refractive_index(AirFormula::Morton2000, v))
+    for (a, o) in air.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+        if !checked_steps_dispatch(formula, a, o) {
+            for (slot, &x) in o.iter_mut().zip(a) {
+                *slot = vacuum_from_air_nm(formula, x)?;
+            }
         }
-        AirFormula::Ciddor1996 => {
-            fixed_steps(air, out, |v| refractive_index(AirFormula::Ciddor1996, v))
-        }
-        AirFormula::Edlen1966 => {
-            fixed_steps(air, out, |v| refractive_index(AirFormula::Edlen1966, v))
-        }
-    }
-    for (o, &a) in out.iter_mut().zip(air) {
-        *o = finish_iteration(formula, a, *o)?;
     }
     Ok(())
 }
 
-/// The fixed iteration steps for every wavelength: `out[i]` = the vacuum estimate after
-/// [`FIXED_STEPS`] steps from `air[i]`.
+/// Wavelengths per block of [`vacuum_from_air_range`].
+const BLOCK: usize = 512;
+
+/// [`checked_steps`] compiled for the widest vector unit this CPU has. Division and the
+/// other IEEE operations are correctly rounded at every width (and Rust never fuses a
+/// multiply and an add), so every variant gives the same bits.
+fn checked_steps_dispatch(formula: AirFormula, air: &[f64], out: &mut [f64]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            return unsafe { checked_steps_avx512(formula, air, out) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { checked_steps_avx2(formula, air, out) };
+        }
+    }
+    checked_steps_per_formula(formula, air, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn checked_steps_avx512(formula: AirFormula, air: &[f64], out: &mut [f64]) -> bool {
+    checked_steps_per_formula(formula, air, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn checked_steps_avx2(formula: AirFormula, air: &[f64], out: &mut [f64]) -> bool {
+    checked_steps_per_formula(formula, air, out)
+}
+
+/// One loop per formula, so the index function is inlined without a branch per lane.
 #[inline(always)]
-fn fixed_steps(air: &[f64], out: &mut [f64], index: impl Fn(f64) -> f64) {
+fn checked_steps_per_formula(formula: AirFormula, air: &[f64], out: &mut [f64]) -> bool {
+    match formula {
+        AirFormula::Morton2000 => {
+            checked_steps(air, out, |v| refractive_index(AirFormula::Morton2000, v))
+        }
+        AirFormula::Ciddor1996 => {
+            checked_steps(air, out, |v| refractive_index(AirFormula::Ciddor1996, v))
+        }
+        AirFormula::Edlen1966 => {
+            checked_steps(air, out, |v| refractive_index(AirFormula::Edlen1966, v))
+        }
+    }
+}
+
+/// For every wavelength: [`FIXED_STEPS`] steps from `air[i]`, then the first step of
+/// [`finish_iteration`]; `out[i]` is that step's result. True when every wavelength
+/// passed that step's convergence check, i.e. when `out` is what [`vacuum_from_air_nm`]
+/// returns for each.
+#[inline(always)]
+fn checked_steps(air: &[f64], out: &mut [f64], index: impl Fn(f64) -> f64) -> bool {
+    let mut all_converged = true;
     for (o, &a) in out.iter_mut().zip(air) {
         let mut v = a;
         for _ in 0..FIXED_STEPS {
             v = a * index(v);
         }
-        *o = v;
+        let next = a * index(v);
+        all_converged &= (next - v).abs() <= ITERATION_TOLERANCE * next;
+        *o = next;
     }
+    all_converged
 }
 
 /// Converts a whole axis (nm) to `to`.
@@ -206,9 +254,25 @@ mod tests {
             AirFormula::Edlen1966,
         ] {
             let fast = convert_axis_nm(&axis, TargetMedium::Vacuum, formula).unwrap();
-            for (i, &a) in axis.iter().enumerate().step_by(997) {
+            for (i, &a) in axis.iter().enumerate() {
                 assert_eq!(fast[i], vacuum_from_air_nm(formula, a).unwrap(), "{a}");
             }
+        }
+    }
+
+    #[test]
+    fn every_vector_width_gives_the_same_bits() {
+        let axis: Vec<f64> = (0..4099).map(|i| 200.0 + i as f64 * 2.437).collect();
+        for formula in [
+            AirFormula::Morton2000,
+            AirFormula::Ciddor1996,
+            AirFormula::Edlen1966,
+        ] {
+            let mut portable = vec![0.0; axis.len()];
+            let mut dispatched = vec![0.0; axis.len()];
+            assert!(checked_steps_per_formula(formula, &axis, &mut portable));
+            assert!(checked_steps_dispatch(formula, &axis, &mut dispatched));
+            assert_eq!(portable, dispatched, "{formula:?}");
         }
     }
 
