@@ -121,7 +121,7 @@ fn main() {
                 let vac = airvac::convert_axis_nm(&x, TargetMedium::Vacuum, AirFormula::Morton2000)
                     .unwrap();
                 let f = velocity::one_plus_z(-12.4, Convention::Relativistic).unwrap();
-                let shifted: Vec<f64> = vac.iter().map(|v| v * f).collect();
+                let shifted = velocity::shift_axis_nm(&vac, f);
                 let (yl, _, _) = lsf::convolve_gaussian(
                     &shifted,
                     &y,

@@ -174,10 +174,16 @@ pub fn convolve_gaussian(
         return Ok((out, out_sigma, applied));
     }
     // Non-uniform: to a uniform grid in the kernel's space and back.
-    let uniform_grid: Vec<f64> = (0..n).map(|i| space[0] + step * i as f64).collect();
-    let mut uniform_grid = uniform_grid;
-    uniform_grid[n - 1] = space[n - 1];
-    let (yu, su) = resample::linear(&space, y, sigma, &uniform_grid).expect("grid spans the data");
+    let (first, last) = (space[0], space[n - 1]);
+    let uniform_grid = crate::transforms::par_from_fn(n, |i| {
+        if i == n - 1 {
+            last
+        } else {
+            first + step * i as f64
+        }
+    });
+    // The grid is increasing and spans the data exactly: no checks needed.
+    let (yu, su) = resample::linear_inside(&space, y, sigma, &uniform_grid);
     let conv = run(&yu, &weights);
     let (back, _) = resample::linear(&uniform_grid, &conv, None, &space).expect("same span");
     let back_sigma = su.map(|s| {
@@ -261,10 +267,21 @@ fn padded_range(v: &[f64], from: isize, to: isize) -> Vec<f64> {
 pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
     let taps = w.len();
     let radius = taps / 2;
-    let p = padded(v, radius);
     let n = v.len();
     // Block size: a power of two several times the kernel, so most of each FFT is output.
     let size = (4 * taps).next_power_of_two().max(4096);
+    // The signal under reflect extension, then zeros: sample k of the padded signal.
+    let padded_at = |k: usize| -> f64 {
+        if k >= radius && k < radius + n {
+            v[k - radius]
+        } else if k < n + 2 * radius {
+            v[reflect_index(k as isize - radius as isize, n)]
+        } else {
+            0.0
+        }
+    };
+    // Whether a whole block from padded sample k lies inside the signal itself.
+    let inside = |k: usize| k >= radius && k + size <= radius + n;
     let step = size - taps + 1; // outputs per block
     let mut planner = FftPlannerScalar::<f64>::new();
     let forward = planner.plan_fft_forward(size);
@@ -288,7 +305,8 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
     let threads = crate::transforms::threads_for(n);
     let pairs_per_thread = pairs.div_ceil(threads);
     let outputs_per_thread = pairs_per_thread * 2 * step;
-    let (forward, inverse, kernel, p) = (&forward, &inverse, &kernel, &p);
+    let (forward, inverse, kernel) = (&forward, &inverse, &kernel);
+    let (padded_at, inside) = (&padded_at, &inside);
     std::thread::scope(|scope| {
         for (t, out_part) in out.chunks_mut(outputs_per_thread).enumerate() {
             scope.spawn(move || {
@@ -299,16 +317,31 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
                         .get_inplace_scratch_len()
                         .max(inverse.get_inplace_scratch_len())
                 ];
-                let read = |start: usize, i: usize| p.get(start + i).copied().unwrap_or(0.0);
                 let first_block = t * pairs_per_thread * 2;
                 let base = first_block * step;
                 let mut b = first_block;
                 while b < blocks && b * step < base + out_part.len() {
                     let (s1, s2) = (b * step, (b + 1) * step);
                     let second = b + 1 < blocks;
-                    for (i, c) in buf.iter_mut().enumerate() {
-                        c.re = read(s1, i);
-                        c.im = if second { read(s2, i) } else { 0.0 };
+                    if inside(s1) {
+                        let block = &v[s1 - radius..s1 - radius + size];
+                        for (c, &x) in buf.iter_mut().zip(block) {
+                            c.re = x;
+                        }
+                    } else {
+                        for (i, c) in buf.iter_mut().enumerate() {
+                            c.re = padded_at(s1 + i);
+                        }
+                    }
+                    if second && inside(s2) {
+                        let block = &v[s2 - radius..s2 - radius + size];
+                        for (c, &x) in buf.iter_mut().zip(block) {
+                            c.im = x;
+                        }
+                    } else {
+                        for (i, c) in buf.iter_mut().enumerate() {
+                            c.im = if second { padded_at(s2 + i) } else { 0.0 };
+                        }
                     }
                     forward.process_with_scratch(&mut buf, &mut scratch);
                     for (x, k) in buf.iter_mut().zip(kernel) {

@@ -47,3 +47,24 @@ pub(crate) fn par_map(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64>
     });
     out
 }
+
+/// `(0..n).map(f).collect()`, in parallel ranges for long outputs (same bits).
+pub(crate) fn par_from_fn(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
+    let threads = threads_for(n);
+    if threads == 1 {
+        return (0..n).map(f).collect();
+    }
+    let mut out = vec![0.0; n];
+    let chunk = n.div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        for (k, o) in out.chunks_mut(chunk).enumerate() {
+            scope.spawn(move || {
+                for (i, slot) in o.iter_mut().enumerate() {
+                    *slot = f(k * chunk + i);
+                }
+            });
+        }
+    });
+    out
+}

@@ -432,7 +432,7 @@ pub fn apply_identified(
                 f *= 1.0 + v_ms / 299_792_458.0;
             }
             notes.insert("one_plus_z".into(), serde_json::json!(f));
-            let x = input.x_nm().iter().map(|v| v * f).collect();
+            let x = velocity::shift_axis_nm(input.x_nm(), f);
             let mut s = input.derived(x, input.y().to_vec(), input.sigma().map(<[f64]>::to_vec))?;
             s.set_mask(input.mask().map(<[bool]>::to_vec));
             s

@@ -73,6 +73,16 @@ pub fn linear(
             hi_nm: hi,
         });
     }
+    Ok(linear_inside(x, y, sigma, grid))
+}
+
+/// [`linear`] for a grid already known to be strictly increasing and inside the data.
+pub(crate) fn linear_inside(
+    x: &[f64],
+    y: &[f64],
+    sigma: Option<&[f64]>,
+    grid: &[f64],
+) -> (Vec<f64>, Option<Vec<f64>>) {
     let mut out = vec![0.0; grid.len()];
     let mut out_sigma = sigma.map(|_| vec![0.0; grid.len()]);
     // Every grid point is computed alone from its bracketing samples, so the grid is cut
@@ -84,7 +94,7 @@ pub fn linear(
         out_sigma.as_deref_mut(),
         &|_, g_part, o_part, s_part| linear_range(x, y, sigma, g_part, o_part, s_part),
     );
-    Ok((out, out_sigma))
+    (out, out_sigma)
 }
 
 /// Work on one range: (offset of the range in the grid, grid range, output y, output σ).
@@ -160,11 +170,15 @@ fn linear_range(
 /// Bin edges for bin centres: midpoints inside, half a step beyond each end.
 pub fn bin_edges(centres: &[f64]) -> Vec<f64> {
     let n = centres.len();
-    let mut edges = Vec::with_capacity(n + 1);
-    edges.push(centres[0] - (centres[1] - centres[0]) / 2.0);
-    edges.extend(centres.windows(2).map(|w| (w[0] + w[1]) / 2.0));
-    edges.push(centres[n - 1] + (centres[n - 1] - centres[n - 2]) / 2.0);
-    edges
+    crate::transforms::par_from_fn(n + 1, |k| {
+        if k == 0 {
+            centres[0] - (centres[1] - centres[0]) / 2.0
+        } else if k == n {
+            centres[n - 1] + (centres[n - 1] - centres[n - 2]) / 2.0
+        } else {
+            (centres[k - 1] + centres[k]) / 2.0
+        }
+    })
 }
 
 /// Flux-conserving resampling of (`x`, `y`, `sigma`) onto `grid`.
