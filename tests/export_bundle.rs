@@ -438,3 +438,31 @@ fn every_csv_row_count_in_the_manifest_matches_its_file() {
     }
     assert!(checked >= 6, "{checked}");
 }
+
+#[test]
+fn replay_names_the_code_versions_when_a_step_recorded_by_another_version_differs() {
+    let out = tempfile::tempdir().unwrap();
+    let bundle = export(&recipe(), out.path());
+    let path = bundle.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let lsf = manifest["transforms"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["kind"] == "lsf_convolve")
+        .unwrap();
+    let now = lsf["code_version"].as_str().unwrap().to_string();
+    lsf["code_version"] = "lsf_convolve@0".into();
+    lsf["output_id"] = "0".repeat(64).into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    let o = bin().arg("replay").arg(&bundle).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["ids_equal"], false);
+    let problems = report["problems"].to_string();
+    assert!(
+        problems.contains(&format!("(recorded by lsf_convolve@0, replayed by {now})")),
+        "{problems}"
+    );
+}

@@ -114,8 +114,16 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, String> {
         match derive(session.datasets(), input, &step) {
             Ok((dataset, new_records)) => {
                 if dataset.id != r.output_id {
+                    // A step recorded by another version of its code may differ by
+                    // design (docs/user/transforms.md says how); say so.
+                    let now = step.code_version();
+                    let versions = if r.code_version != now {
+                        format!(" (recorded by {}, replayed by {now})", r.code_version)
+                    } else {
+                        String::new()
+                    };
                     problems.push(format!(
-                        "transforms[{k}] ({}): output {} differs from {}",
+                        "transforms[{k}] ({}): output {} differs from {}{versions}",
                         r.kind, dataset.id, r.output_id
                     ));
                 }

@@ -10,6 +10,9 @@
 //! With `convolve_down_only`, the kernel is √(target² − current²) (in FWHM, or in 1/R),
 //! and a target sharper than the data is an error.
 //!
+//! ln λ comes from [`ln_normal`], fdlibm's logarithm in plain IEEE operations: within
+//! 1 ulp of the platform's `ln`, the same bits on every platform, and vectorised.
+//!
 //! Short kernels are convolved directly; long ones by FFT, switching at [`FFT_MIN_TAPS`],
 //! the crossover measured by `benches/transforms.rs`. Both paths give the same bits on
 //! every machine: the direct path's SIMD variants keep the scalar order of operations,
@@ -139,7 +142,7 @@ pub fn convolve_gaussian(
     };
     // The kernel's space: λ itself (borrowed) or ln λ.
     let space: std::borrow::Cow<'_, [f64]> = if log_space {
-        crate::transforms::par_map(x_nm, f64::ln).into()
+        ln_axis(x_nm).into()
     } else {
         x_nm.into()
     };
@@ -194,6 +197,98 @@ pub fn convolve_gaussian(
             .0
     });
     Ok((back, back_sigma, applied))
+}
+
+/// Natural logarithms of a whole axis with [`ln_normal`], in parallel ranges, compiled
+/// for the widest vector unit this CPU has (the same bits at every width).
+fn ln_axis(x: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; x.len()];
+    let threads = crate::transforms::threads_for(x.len());
+    let chunk = x.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (o, v) in out.chunks_mut(chunk).zip(x.chunks(chunk)) {
+            scope.spawn(move || ln_dispatch(v, o));
+        }
+    });
+    out
+}
+
+fn ln_dispatch(x: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            return unsafe { ln_avx512(x, out) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { ln_avx2(x, out) };
+        }
+    }
+    ln_slice(x, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn ln_avx512(x: &[f64], out: &mut [f64]) {
+    ln_slice(x, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn ln_avx2(x: &[f64], out: &mut [f64]) {
+    ln_slice(x, out);
+}
+
+#[inline(always)]
+fn ln_slice(x: &[f64], out: &mut [f64]) {
+    let mut all_normal = true;
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = ln_normal(v);
+        all_normal &= v.is_normal() & (v > 0.0);
+    }
+    if !all_normal {
+        // Zero, negative, subnormal or non-finite inputs (never in a valid axis): the
+        // platform's ln, which knows their special values.
+        for (o, &v) in out.iter_mut().zip(x) {
+            if !(v.is_normal() && v > 0.0) {
+                *o = v.ln();
+            }
+        }
+    }
+}
+
+/// ln x within 1 ulp, by fdlibm's method (e_log.c): x = 2^k·m with m in [√½, √2),
+/// ln m = f − (f²/2 − s(f²/2 + R(s²))), f = m − 1, s = f/(2 + f). Plain IEEE operations
+/// without branches, so it vectorises and gives the same bits on every machine (a
+/// platform's `ln` may differ in the last bit). Only for positive normal x.
+#[inline(always)]
+fn ln_normal(x: f64) -> f64 {
+    // fdlibm's constants, by their bits (the decimal forms after them).
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 6.931_471_803_691_238_164_90e-01
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.908_214_929_270_587_700_02e-10
+    const LG1: f64 = f64::from_bits(0x3fe5_5555_5555_5593); // 6.666_666_666_666_735_13e-01
+    const LG2: f64 = f64::from_bits(0x3fd9_9999_9997_fa04); // 3.999_999_999_940_941_908e-01
+    const LG3: f64 = f64::from_bits(0x3fd2_4924_9422_9359); // 2.857_142_874_366_239_149e-01
+    const LG4: f64 = f64::from_bits(0x3fcc_71c5_1d8e_78af); // 2.222_219_843_214_978_396e-01
+    const LG5: f64 = f64::from_bits(0x3fc7_4664_96cb_03de); // 1.818_357_216_161_805_012e-01
+    const LG6: f64 = f64::from_bits(0x3fc3_9a09_d078_c69f); // 1.531_383_769_920_937_332e-01
+    const LG7: f64 = f64::from_bits(0x3fc2_f112_df3e_5244); // 1.479_819_860_511_658_591e-01
+    let bits = x.to_bits();
+    let exponent = (bits >> 52) as i64 - 1023;
+    let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    let big = m > std::f64::consts::SQRT_2;
+    let m = if big { m * 0.5 } else { m };
+    let k = (exponent + i64::from(big)) as f64;
+    let f = m - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (LG2 + w * (LG4 + w * LG6));
+    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+    let r = t2 + t1;
+    let hfsq = 0.5 * f * f;
+    k * LN2_HI - ((hfsq - (s * (hfsq + r) + k * LN2_LO)) - f)
 }
 
 /// Normalized Gaussian weights with scipy's radius int(4σ + 0.5).
@@ -391,6 +486,37 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
         assert!(worst < 1e-9, "{worst}");
+    }
+
+    #[test]
+    fn ln_is_within_one_ulp_and_the_same_at_every_width() {
+        // Wavelengths from 1 pm to 1 m in nm, and the extremes of the normal range.
+        let mut x: Vec<f64> = (0..200_001).map(|i| 1e-3 * 1.0001f64.powi(i)).collect();
+        x.extend([
+            f64::MIN_POSITIVE,
+            1.0,
+            2.0,
+            std::f64::consts::SQRT_2,
+            f64::MAX,
+        ]);
+        let fast = ln_axis(&x);
+        let mut exact = 0;
+        for (&v, &l) in x.iter().zip(&fast) {
+            let reference = v.ln();
+            let ulp = (reference.to_bits() as i64 - l.to_bits() as i64).abs();
+            assert!(ulp <= 1, "ln {v}: {l} vs {reference}");
+            exact += usize::from(l == reference);
+        }
+        assert!(exact * 100 > x.len() * 95, "{exact} of {} exact", x.len());
+        let mut portable = vec![0.0; x.len()];
+        ln_slice(&x, &mut portable);
+        assert_eq!(portable, fast);
+        // Outside the normal range: the platform's special values.
+        let odd = ln_axis(&[0.0, -1.0, f64::INFINITY, 5e-324]);
+        assert_eq!(odd[0], f64::NEG_INFINITY);
+        assert!(odd[1].is_nan());
+        assert_eq!(odd[2], f64::INFINITY);
+        assert_eq!(odd[3], 5e-324f64.ln());
     }
 
     #[test]
