@@ -749,20 +749,21 @@ pub fn apply_steps(
         .zip(pool)
         .map(|(id, spectrum)| Identified { id, spectrum })
         .collect();
-    let mut current = input.clone();
+    // The first step reads the input in place; later ones read the previous result.
+    let mut current: Option<Spectrum> = None;
     let mut current_id = input.dataset_id();
     let mut records = Vec::new();
     for (k, step) in steps.iter().enumerate() {
-        let input = Identified {
+        let from = Identified {
             id: &current_id,
-            spectrum: &current,
+            spectrum: current.as_ref().unwrap_or(input),
         };
-        let applied = apply_identified(step, input, &pool).map_err(|e| (k, e))?;
-        current = applied.spectrum;
+        let applied = apply_identified(step, from, &pool).map_err(|e| (k, e))?;
+        current = Some(applied.spectrum);
         current_id = applied.output_id;
         records.extend(applied.records);
     }
-    Ok((current, records))
+    Ok((current.unwrap_or_else(|| input.clone()), records))
 }
 
 #[cfg(test)]
