@@ -241,7 +241,7 @@ pub fn convert_axis_nm(
             TargetMedium::Vacuum => vacuum_from_air_range(formula, part, out),
         }
     };
-    // Each wavelength converts alone: long axes are cut into ranges done in parallel; the
+    // Each wavelength converts alone: long axes are cut into jobs done in parallel; the
     // first error in axis order is the one reported.
     let mut out = vec![0.0; x_nm.len()];
     let threads = crate::transforms::threads_for(x_nm.len());
@@ -249,20 +249,32 @@ pub fn convert_axis_nm(
         work(x_nm, &mut out)?;
         return Ok(out);
     }
-    let chunk = x_nm.len().div_ceil(threads);
-    let results: Vec<Result<(), AirVacError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = x_nm
-            .chunks(chunk)
-            .zip(out.chunks_mut(chunk))
-            .map(|(part, o)| scope.spawn(move || work(part, o)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("conversion thread"))
-            .collect()
-    });
-    results.into_iter().collect::<Result<(), _>>()?;
-    Ok(out)
+    let len = crate::transforms::job_len(x_nm.len(), threads, BLOCK);
+    let jobs: Vec<_> = x_nm
+        .chunks(len)
+        .zip(out.chunks_mut(len))
+        .enumerate()
+        .collect();
+    let errors = std::sync::Mutex::new(Vec::new());
+    crate::transforms::run_jobs(
+        jobs,
+        threads,
+        || (),
+        |_, (k, (part, o))| {
+            if let Err(e) = work(part, o) {
+                errors
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((k, e));
+            }
+        },
+    );
+    let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+    errors.sort_by_key(|(k, _)| *k);
+    match errors.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(out),
+    }
 }
 
 #[cfg(test)]

@@ -199,17 +199,11 @@ pub fn convolve_gaussian(
     Ok((back, back_sigma, applied))
 }
 
-/// Natural logarithms of a whole axis with [`ln_normal`], in parallel ranges, compiled
+/// Natural logarithms of a whole axis with [`ln_normal`], in parallel jobs, compiled
 /// for the widest vector unit this CPU has (the same bits at every width).
 fn ln_axis(x: &[f64]) -> Vec<f64> {
     let mut out = vec![0.0; x.len()];
-    let threads = crate::transforms::threads_for(x.len());
-    let chunk = x.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for (o, v) in out.chunks_mut(chunk).zip(x.chunks(chunk)) {
-            scope.spawn(move || ln_dispatch(v, o));
-        }
-    });
+    crate::transforms::par_zip(x, &mut out, ln_dispatch);
     out
 }
 
@@ -391,70 +385,67 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
         *k *= scale;
     }
     let mut out = vec![0.0; n];
-    // Block b covers outputs [b·step, b·step + step) and reads p[b·step .. b·step + size).
-    // Blocks go in pairs (real and imaginary part); groups of pairs run on separate
-    // threads with their own buffers. Each block is computed the same way wherever it
-    // runs, so the bits do not depend on the threading.
+    // Block b covers outputs [b·step, b·step + step) and reads padded samples
+    // [b·step, b·step + size). Blocks go in pairs (real and imaginary part); groups of
+    // pairs are jobs for the threads, each thread with its own buffers. Each block is
+    // computed the same way wherever it runs, so the bits do not depend on the threading.
     let blocks = n.div_ceil(step);
     let pairs = blocks.div_ceil(2);
     let threads = crate::transforms::threads_for(n);
-    let pairs_per_thread = pairs.div_ceil(threads);
-    let outputs_per_thread = pairs_per_thread * 2 * step;
-    let (forward, inverse, kernel) = (&forward, &inverse, &kernel);
-    let (padded_at, inside) = (&padded_at, &inside);
-    std::thread::scope(|scope| {
-        for (t, out_part) in out.chunks_mut(outputs_per_thread).enumerate() {
-            scope.spawn(move || {
-                let mut buf = vec![Complex::new(0.0, 0.0); size];
-                let mut scratch = vec![
-                    Complex::new(0.0, 0.0);
-                    forward
-                        .get_inplace_scratch_len()
-                        .max(inverse.get_inplace_scratch_len())
-                ];
-                let first_block = t * pairs_per_thread * 2;
-                let base = first_block * step;
-                let mut b = first_block;
-                while b < blocks && b * step < base + out_part.len() {
-                    let (s1, s2) = (b * step, (b + 1) * step);
-                    let second = b + 1 < blocks;
-                    if inside(s1) {
-                        let block = &v[s1 - radius..s1 - radius + size];
-                        for (c, &x) in buf.iter_mut().zip(block) {
-                            c.re = x;
-                        }
-                    } else {
-                        for (i, c) in buf.iter_mut().enumerate() {
-                            c.re = padded_at(s1 + i);
-                        }
-                    }
-                    if second && inside(s2) {
-                        let block = &v[s2 - radius..s2 - radius + size];
-                        for (c, &x) in buf.iter_mut().zip(block) {
-                            c.im = x;
-                        }
-                    } else {
-                        for (i, c) in buf.iter_mut().enumerate() {
-                            c.im = if second { padded_at(s2 + i) } else { 0.0 };
-                        }
-                    }
-                    forward.process_with_scratch(&mut buf, &mut scratch);
-                    for (x, k) in buf.iter_mut().zip(kernel) {
-                        *x *= *k;
-                    }
-                    inverse.process_with_scratch(&mut buf, &mut scratch);
-                    for m in 0..step {
-                        let c = buf[taps - 1 + m];
-                        if s1 + m < n {
-                            out_part[s1 + m - base] = c.re;
-                        }
-                        if second && s2 + m < n {
-                            out_part[s2 + m - base] = c.im;
-                        }
-                    }
-                    b += 2;
+    let pairs_per_job = crate::transforms::job_len(pairs, threads, 1);
+    let outputs_per_job = pairs_per_job * 2 * step;
+    let jobs: Vec<(usize, &mut [f64])> = out.chunks_mut(outputs_per_job).enumerate().collect();
+    let buffers = || {
+        let scratch = forward
+            .get_inplace_scratch_len()
+            .max(inverse.get_inplace_scratch_len());
+        (
+            vec![Complex::new(0.0, 0.0); size],
+            vec![Complex::new(0.0, 0.0); scratch],
+        )
+    };
+    crate::transforms::run_jobs(jobs, threads, buffers, |(buf, scratch), (j, out_part)| {
+        let first_block = j * pairs_per_job * 2;
+        let base = first_block * step;
+        let mut b = first_block;
+        while b < blocks && b * step < base + out_part.len() {
+            let (s1, s2) = (b * step, (b + 1) * step);
+            let second = b + 1 < blocks;
+            if inside(s1) {
+                let block = &v[s1 - radius..s1 - radius + size];
+                for (c, &x) in buf.iter_mut().zip(block) {
+                    c.re = x;
                 }
-            });
+            } else {
+                for (i, c) in buf.iter_mut().enumerate() {
+                    c.re = padded_at(s1 + i);
+                }
+            }
+            if second && inside(s2) {
+                let block = &v[s2 - radius..s2 - radius + size];
+                for (c, &x) in buf.iter_mut().zip(block) {
+                    c.im = x;
+                }
+            } else {
+                for (i, c) in buf.iter_mut().enumerate() {
+                    c.im = if second { padded_at(s2 + i) } else { 0.0 };
+                }
+            }
+            forward.process_with_scratch(buf, scratch);
+            for (x, k) in buf.iter_mut().zip(&kernel) {
+                *x *= *k;
+            }
+            inverse.process_with_scratch(buf, scratch);
+            for m in 0..step {
+                let c = buf[taps - 1 + m];
+                if s1 + m < n {
+                    out_part[s1 + m - base] = c.re;
+                }
+                if second && s2 + m < n {
+                    out_part[s2 + m - base] = c.im;
+                }
+            }
+            b += 2;
         }
     });
     out

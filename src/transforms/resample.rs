@@ -101,7 +101,7 @@ pub(crate) fn linear_inside(
 type RangeWork<'a> = dyn Fn(usize, &[f64], &mut [f64], Option<&mut [f64]>) + Sync + 'a;
 
 /// Runs `work(offset, grid range, output ranges)` on contiguous ranges of `grid`: one
-/// range for small grids, one per core (at most 4) for large ones.
+/// range for small grids, parallel jobs for large ones.
 fn for_each_range(
     grid: &[f64],
     out: &mut [f64],
@@ -113,21 +113,23 @@ fn for_each_range(
         work(0, grid, out, out_sigma);
         return;
     }
-    let chunk = grid.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut sig_chunks: Vec<Option<&mut [f64]>> = match out_sigma {
-            Some(s) => s.chunks_mut(chunk).map(Some).collect(),
-            None => (0..threads).map(|_| None).collect(),
-        };
-        for (k, ((g, o), s)) in grid
-            .chunks(chunk)
-            .zip(out.chunks_mut(chunk))
-            .zip(sig_chunks.drain(..))
-            .enumerate()
-        {
-            scope.spawn(move || work(k * chunk, g, o, s));
-        }
-    });
+    let len = crate::transforms::job_len(grid.len(), threads, 1);
+    let sigma_parts: Vec<Option<&mut [f64]>> = match out_sigma {
+        Some(s) => s.chunks_mut(len).map(Some).collect(),
+        None => grid.chunks(len).map(|_| None).collect(),
+    };
+    let jobs: Vec<_> = grid
+        .chunks(len)
+        .zip(out.chunks_mut(len))
+        .zip(sigma_parts)
+        .enumerate()
+        .collect();
+    crate::transforms::run_jobs(
+        jobs,
+        threads,
+        || (),
+        |_, (k, ((g, o), s))| work(k * len, g, o, s),
+    );
 }
 
 /// Linear interpolation of one range of the grid (all of it inside the data).

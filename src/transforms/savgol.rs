@@ -120,15 +120,17 @@ pub(crate) fn convolve_valid_par(x: &[f64], w: &[f64], out: &mut [f64]) {
         convolve_valid(x, w, out);
         return;
     }
-    let chunk = out.len().div_ceil(threads).next_multiple_of(16);
+    let chunk = crate::transforms::job_len(out.len(), threads, 16);
     let taps = w.len();
-    std::thread::scope(|scope| {
-        for (k, o) in out.chunks_mut(chunk).enumerate() {
+    let jobs: Vec<(&[f64], &mut [f64])> = out
+        .chunks_mut(chunk)
+        .enumerate()
+        .map(|(k, o)| {
             let start = k * chunk;
-            let xs = &x[start..start + o.len() + taps - 1];
-            scope.spawn(move || convolve_valid(xs, w, o));
-        }
-    });
+            (&x[start..start + o.len() + taps - 1], o)
+        })
+        .collect();
+    crate::transforms::run_jobs(jobs, threads, || (), |_, (xs, o)| convolve_valid(xs, w, o));
 }
 
 pub(crate) fn convolve_valid(x: &[f64], w: &[f64], out: &mut [f64]) {
