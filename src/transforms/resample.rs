@@ -171,16 +171,49 @@ fn linear_range(
 
 /// Bin edges for bin centres: midpoints inside, half a step beyond each end.
 pub fn bin_edges(centres: &[f64]) -> Vec<f64> {
-    let n = centres.len();
-    crate::transforms::par_from_fn(n + 1, |k| {
+    let edges = Edges(centres);
+    crate::transforms::par_from_fn(edges.len(), |k| edges.at(k))
+}
+
+/// The bin edges of at least 2 increasing `centres`, computed when asked for: the same
+/// values as [`bin_edges`] without storing them (flux-conserving resampling is limited by
+/// memory traffic, and the edges would double it).
+#[derive(Clone, Copy)]
+struct Edges<'a>(&'a [f64]);
+
+impl Edges<'_> {
+    /// Number of edges: one more than the centres.
+    fn len(self) -> usize {
+        self.0.len() + 1
+    }
+
+    /// Edge k: half a step before the first centre, midpoints, half a step after the last.
+    #[inline(always)]
+    fn at(self, k: usize) -> f64 {
+        let (c, n) = (self.0, self.0.len());
         if k == 0 {
-            centres[0] - (centres[1] - centres[0]) / 2.0
+            c[0] - (c[1] - c[0]) / 2.0
         } else if k == n {
-            centres[n - 1] + (centres[n - 1] - centres[n - 2]) / 2.0
+            c[n - 1] + (c[n - 1] - c[n - 2]) / 2.0
         } else {
-            (centres[k - 1] + centres[k]) / 2.0
+            (c[k - 1] + c[k]) / 2.0
         }
-    })
+    }
+
+    /// The first k in `from..to` whose edge fails `pred` (`pred` holds for a prefix, as
+    /// in `slice::partition_point`).
+    fn partition_point(self, from: usize, to: usize, pred: impl Fn(f64) -> bool) -> usize {
+        let (mut lo, mut hi) = (from, to);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pred(self.at(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
 }
 
 /// Flux-conserving resampling of (`x`, `y`, `sigma`) onto `grid`.
@@ -194,14 +227,14 @@ pub fn flux_conserving(
     if grid.len() < 2 || x.len() < 2 {
         return Err(ResampleError::TooFewPoints);
     }
-    let in_edges = bin_edges(x);
-    let out_edges = bin_edges(grid);
-    let (lo, hi) = (in_edges[0], in_edges[x.len()]);
+    let in_edges = Edges(x);
+    let out_edges = Edges(grid);
+    let (lo, hi) = (in_edges.at(0), in_edges.at(x.len()));
     // Bins wholly beyond the data can only be a prefix or a suffix of the grid.
-    let outside = if out_edges[1] <= lo {
+    let outside = if out_edges.at(1) <= lo {
         Some(0)
     } else {
-        let first_beyond = out_edges[..grid.len()].partition_point(|e| *e < hi);
+        let first_beyond = out_edges.partition_point(0, grid.len(), |e| e < hi);
         (first_beyond < grid.len()).then_some(first_beyond)
     };
     if let Some(i) = outside {
@@ -219,35 +252,42 @@ pub fn flux_conserving(
         grid,
         &mut out,
         out_sigma.as_deref_mut(),
-        &|i0, g_part, o_part, s_part| {
-            let edges = &out_edges[i0..=i0 + g_part.len()];
-            flux_range(&in_edges, y, sigma, edges, o_part, s_part)
-        },
+        &|i0, _, o_part, s_part| flux_range(in_edges, y, sigma, out_edges, i0, o_part, s_part),
     );
     Ok((out, out_sigma))
 }
 
-/// Flux-conserving means for the output bins bounded by `out_edges` (len = bins + 1).
+/// Flux-conserving means for the output bins `first..first + out.len()` (bin i lies
+/// between `out_edges.at(i)` and `out_edges.at(i + 1)`).
 fn flux_range(
-    in_edges: &[f64],
+    in_edges: Edges<'_>,
     y: &[f64],
     sigma: Option<&[f64]>,
-    out_edges: &[f64],
+    out_edges: Edges<'_>,
+    first: usize,
     out: &mut [f64],
     mut out_sigma: Option<&mut [f64]>,
 ) {
     let n_in = y.len();
-    // First input bin that may overlap the first output bin.
-    let mut j = in_edges[1..].partition_point(|e| *e <= out_edges[0]);
+    // First input bin that may overlap the first output bin: the count of edges
+    // 1..=n_in at or below its start.
+    let first_start = out_edges.at(first);
+    let mut j = in_edges.partition_point(1, n_in + 1, |e| e <= first_start) - 1;
+    let mut stop = first_start;
     for i in 0..out.len() {
-        let (start, stop) = (out_edges[i], out_edges[i + 1]);
-        while in_edges[j + 1] <= start {
+        let start = stop;
+        stop = out_edges.at(first + i + 1);
+        let mut upper = in_edges.at(j + 1);
+        while upper <= start {
             j += 1;
+            upper = in_edges.at(j + 1);
         }
         let (mut sum_p, mut sum_pf, mut sum_p2v) = (0.0, 0.0, 0.0);
         let mut k = j;
-        while k < n_in && in_edges[k] < stop {
-            let p = in_edges[k + 1].min(stop) - in_edges[k].max(start);
+        let mut lower = in_edges.at(k);
+        while k < n_in && lower < stop {
+            let upper = in_edges.at(k + 1);
+            let p = upper.min(stop) - lower.max(start);
             if p > 0.0 {
                 sum_p += p;
                 sum_pf += p * y[k];
@@ -256,6 +296,7 @@ fn flux_range(
                 }
             }
             k += 1;
+            lower = upper;
         }
         out[i] = sum_pf / sum_p;
         if let Some(o) = out_sigma.as_deref_mut() {
@@ -267,18 +308,18 @@ fn flux_range(
 /// Relative difference between ∫ f dλ of the input and of the output over the span both
 /// cover (bin-edge integrals), as recorded in a resample step.
 pub fn flux_check(x: &[f64], y: &[f64], grid: &[f64], y_out: &[f64]) -> f64 {
-    let in_edges = bin_edges(x);
-    let out_edges = bin_edges(grid);
-    let lo = in_edges[0].max(out_edges[0]);
-    let hi = in_edges[x.len()].min(out_edges[grid.len()]);
-    let integral = |edges: &[f64], f: &[f64]| -> f64 {
+    let in_edges = Edges(x);
+    let out_edges = Edges(grid);
+    let lo = in_edges.at(0).max(out_edges.at(0));
+    let hi = in_edges.at(x.len()).min(out_edges.at(grid.len()));
+    let integral = |edges: Edges<'_>, f: &[f64]| -> f64 {
         f.iter()
             .enumerate()
-            .map(|(k, v)| v * (edges[k + 1].min(hi) - edges[k].max(lo)).max(0.0))
+            .map(|(k, v)| v * (edges.at(k + 1).min(hi) - edges.at(k).max(lo)).max(0.0))
             .sum()
     };
-    let a = integral(&in_edges, y);
-    let b = integral(&out_edges, y_out);
+    let a = integral(in_edges, y);
+    let b = integral(out_edges, y_out);
     if a == 0.0 {
         (b - a).abs()
     } else {
@@ -352,13 +393,12 @@ mod tests {
         linear_range(&x, &y, Some(&s), &grid, &mut one, Some(&mut one_s));
         assert_eq!(a, one);
         assert_eq!(sa.unwrap(), one_s);
-        let in_edges = bin_edges(&x);
-        let out_edges = bin_edges(&grid);
         flux_range(
-            &in_edges,
+            Edges(&x),
             &y,
             Some(&s),
-            &out_edges,
+            Edges(&grid),
+            0,
             &mut one,
             Some(&mut one_s),
         );
