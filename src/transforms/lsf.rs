@@ -177,24 +177,22 @@ pub fn convolve_gaussian(
         return Ok((out, out_sigma, applied));
     }
     // Non-uniform: to a uniform grid in the kernel's space and back.
-    let (first, last) = (space[0], space[n - 1]);
-    let uniform_grid = crate::transforms::par_from_fn(n, |i| {
-        if i == n - 1 {
-            last
-        } else {
-            first + step * i as f64
-        }
-    });
-    // The grid is increasing and spans the data exactly: no checks needed.
-    let (yu, su) = resample::linear_inside(&space, y, sigma, &uniform_grid);
+    // The uniform grid is computed where it is read, never stored. It is increasing and
+    // spans the data exactly (its ends are the data's), so no checks are needed.
+    let uniform = resample::UniformAxis {
+        first: space[0],
+        step,
+        last: space[n - 1],
+        n,
+    };
+    let space = &space[..];
+    let (yu, su) = resample::linear_inside(space, y, sigma, uniform);
     let conv = run(&yu, &weights);
-    let (back, _) = resample::linear(&uniform_grid, &conv, None, &space).expect("same span");
+    let (back, _) = resample::linear_inside(uniform, &conv, None, space);
     let back_sigma = su.map(|s| {
         let var = crate::transforms::par_map(&s, |v| v * v);
         let cv = crate::transforms::par_map(&run(&var, &squared), |v| v.max(0.0).sqrt());
-        resample::linear(&uniform_grid, &cv, None, &space)
-            .expect("same span")
-            .0
+        resample::linear_inside(uniform, &cv, None, space).0
     });
     Ok((back, back_sigma, applied))
 }

@@ -76,12 +76,72 @@ pub fn linear(
     Ok(linear_inside(x, y, sigma, grid))
 }
 
+/// Increasing abscissae read by index: a slice, bin edges or a uniform grid computed on
+/// demand (the last two save storing and re-reading an array of the data's size, which
+/// is what limits these passes).
+pub(crate) trait Axis: Copy + Sync {
+    /// Number of points.
+    fn len(self) -> usize;
+    /// Point i.
+    fn at(self, i: usize) -> f64;
+    /// The first i in `from..to` whose point fails `pred` (`pred` holds for a prefix, as
+    /// in `slice::partition_point`).
+    fn partition_point(self, from: usize, to: usize, pred: impl Fn(f64) -> bool) -> usize {
+        let (mut lo, mut hi) = (from, to);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pred(self.at(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+impl Axis for &[f64] {
+    fn len(self) -> usize {
+        <[f64]>::len(self)
+    }
+
+    #[inline(always)]
+    fn at(self, i: usize) -> f64 {
+        self[i]
+    }
+}
+
+/// The uniform grid `first + step·i` of `n` points (at least 2), its last point exactly
+/// `last`: the grid the LSF convolves on, never stored.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct UniformAxis {
+    pub first: f64,
+    pub step: f64,
+    pub last: f64,
+    pub n: usize,
+}
+
+impl Axis for UniformAxis {
+    fn len(self) -> usize {
+        self.n
+    }
+
+    #[inline(always)]
+    fn at(self, i: usize) -> f64 {
+        if i == self.n - 1 {
+            self.last
+        } else {
+            self.first + self.step * i as f64
+        }
+    }
+}
+
 /// [`linear`] for a grid already known to be strictly increasing and inside the data.
 pub(crate) fn linear_inside(
-    x: &[f64],
+    x: impl Axis,
     y: &[f64],
     sigma: Option<&[f64]>,
-    grid: &[f64],
+    grid: impl Axis,
 ) -> (Vec<f64>, Option<Vec<f64>>) {
     let mut out = vec![0.0; grid.len()];
     let mut out_sigma = sigma.map(|_| vec![0.0; grid.len()]);
@@ -89,59 +149,46 @@ pub(crate) fn linear_inside(
     // into ranges done in parallel; each range finds its first bracket by bisection (the
     // same index the sweep would reach), so the bits do not depend on the cut.
     for_each_range(
-        grid,
         &mut out,
         out_sigma.as_deref_mut(),
-        &|_, g_part, o_part, s_part| linear_range(x, y, sigma, g_part, o_part, s_part),
+        &|first, o_part, s_part| linear_range(x, y, sigma, grid, first, o_part, s_part),
     );
     (out, out_sigma)
 }
 
-/// Work on one range: (offset of the range in the grid, grid range, output y, output σ).
-type RangeWork<'a> = dyn Fn(usize, &[f64], &mut [f64], Option<&mut [f64]>) + Sync + 'a;
+/// Work on one range: (index of its first point, output y, output σ).
+type RangeWork<'a> = dyn Fn(usize, &mut [f64], Option<&mut [f64]>) + Sync + 'a;
 
-/// Runs `work(offset, grid range, output ranges)` on contiguous ranges of `grid`: one
-/// range for small grids, parallel jobs for large ones.
-fn for_each_range(
-    grid: &[f64],
-    out: &mut [f64],
-    out_sigma: Option<&mut [f64]>,
-    work: &RangeWork<'_>,
-) {
-    let threads = crate::transforms::threads_for(grid.len());
+/// Runs `work(first index, output ranges)` on contiguous ranges of the outputs: one range
+/// for small outputs, parallel jobs for large ones.
+fn for_each_range(out: &mut [f64], out_sigma: Option<&mut [f64]>, work: &RangeWork<'_>) {
+    let n = out.len();
+    let threads = crate::transforms::threads_for(n);
     if threads == 1 {
-        work(0, grid, out, out_sigma);
+        work(0, out, out_sigma);
         return;
     }
-    let len = crate::transforms::job_len(grid.len(), threads, 1);
+    let len = crate::transforms::job_len(n, threads, 1);
     let sigma_parts: Vec<Option<&mut [f64]>> = match out_sigma {
         Some(s) => s.chunks_mut(len).map(Some).collect(),
-        None => grid.chunks(len).map(|_| None).collect(),
+        None => (0..n.div_ceil(len)).map(|_| None).collect(),
     };
-    let jobs: Vec<_> = grid
-        .chunks(len)
-        .zip(out.chunks_mut(len))
-        .zip(sigma_parts)
-        .enumerate()
-        .collect();
-    crate::transforms::run_jobs(
-        jobs,
-        threads,
-        || (),
-        |_, (k, ((g, o), s))| work(k * len, g, o, s),
-    );
+    let jobs: Vec<_> = out.chunks_mut(len).zip(sigma_parts).enumerate().collect();
+    crate::transforms::run_jobs(jobs, threads, || (), |_, (k, (o, s))| work(k * len, o, s));
 }
 
-/// Linear interpolation of one range of the grid (all of it inside the data).
+/// Linear interpolation onto grid points `first..first + out.len()` (all inside the data).
 fn linear_range(
-    x: &[f64],
+    x: impl Axis,
     y: &[f64],
     sigma: Option<&[f64]>,
-    grid: &[f64],
+    grid: impl Axis,
+    first: usize,
     out: &mut [f64],
     mut out_sigma: Option<&mut [f64]>,
 ) {
-    if x.len() == 1 {
+    let n = x.len();
+    if n == 1 {
         out.fill(y[0]);
         if let (Some(o), Some(s)) = (out_sigma, sigma) {
             o.fill(s[0]);
@@ -149,20 +196,23 @@ fn linear_range(
         return;
     }
     // Largest j with x[j] <= g, kept below the last sample: the count of x[1..] <= g.
-    let mut j = x[1..].partition_point(|v| *v <= grid[0]).min(x.len() - 2);
-    for (i, &g) in grid.iter().enumerate() {
-        while j + 2 < x.len() && x[j + 1] <= g {
+    let g0 = grid.at(first);
+    let mut j = (x.partition_point(1, n, |v| v <= g0) - 1).min(n - 2);
+    for i in 0..out.len() {
+        let g = grid.at(first + i);
+        while j + 2 < n && x.at(j + 1) <= g {
             j += 1;
         }
+        let (x0, x1) = (x.at(j), x.at(j + 1));
         // numpy.interp's formula: slope·(x − xp[j]) + fp[j]; exactly fp[j+1] at xp[j+1].
-        out[i] = if g == x[j + 1] {
+        out[i] = if g == x1 {
             y[j + 1]
         } else {
-            let slope = (y[j + 1] - y[j]) / (x[j + 1] - x[j]);
-            slope * (g - x[j]) + y[j]
+            let slope = (y[j + 1] - y[j]) / (x1 - x0);
+            slope * (g - x0) + y[j]
         };
         if let (Some(o), Some(s)) = (out_sigma.as_deref_mut(), sigma) {
-            let t = (g - x[j]) / (x[j + 1] - x[j]);
+            let t = (g - x0) / (x1 - x0);
             let (a, b) = ((1.0 - t) * s[j], t * s[j + 1]);
             o[i] = (a * a + b * b).sqrt();
         }
@@ -181,7 +231,7 @@ pub fn bin_edges(centres: &[f64]) -> Vec<f64> {
 #[derive(Clone, Copy)]
 struct Edges<'a>(&'a [f64]);
 
-impl Edges<'_> {
+impl Axis for Edges<'_> {
     /// Number of edges: one more than the centres.
     fn len(self) -> usize {
         self.0.len() + 1
@@ -198,21 +248,6 @@ impl Edges<'_> {
         } else {
             (c[k - 1] + c[k]) / 2.0
         }
-    }
-
-    /// The first k in `from..to` whose edge fails `pred` (`pred` holds for a prefix, as
-    /// in `slice::partition_point`).
-    fn partition_point(self, from: usize, to: usize, pred: impl Fn(f64) -> bool) -> usize {
-        let (mut lo, mut hi) = (from, to);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if pred(self.at(mid)) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
     }
 }
 
@@ -248,12 +283,9 @@ pub fn flux_conserving(
     let mut out_sigma = sigma.map(|_| vec![0.0; grid.len()]);
     // Each output bin is a sum over the input bins it overlaps: ranges of bins run in
     // parallel, each finding its first input bin by bisection (bit-identical to a sweep).
-    for_each_range(
-        grid,
-        &mut out,
-        out_sigma.as_deref_mut(),
-        &|i0, _, o_part, s_part| flux_range(in_edges, y, sigma, out_edges, i0, o_part, s_part),
-    );
+    for_each_range(&mut out, out_sigma.as_deref_mut(), &|i0, o_part, s_part| {
+        flux_range(in_edges, y, sigma, out_edges, i0, o_part, s_part)
+    });
     Ok((out, out_sigma))
 }
 
@@ -390,7 +422,15 @@ mod tests {
         let (b, sb) = flux_conserving(&x, &y, Some(&s), &grid).unwrap();
         let mut one = vec![0.0; grid.len()];
         let mut one_s = vec![0.0; grid.len()];
-        linear_range(&x, &y, Some(&s), &grid, &mut one, Some(&mut one_s));
+        linear_range(
+            &x[..],
+            &y,
+            Some(&s),
+            &grid[..],
+            0,
+            &mut one,
+            Some(&mut one_s),
+        );
         assert_eq!(a, one);
         assert_eq!(sa.unwrap(), one_s);
         flux_range(
