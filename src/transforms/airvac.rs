@@ -243,34 +243,25 @@ pub fn convert_axis_nm(
     };
     // Each wavelength converts alone: long axes are cut into jobs done in parallel; the
     // first error in axis order is the one reported.
-    let mut out = vec![0.0; x_nm.len()];
     let threads = crate::transforms::threads_for(x_nm.len());
-    if threads == 1 {
-        work(x_nm, &mut out)?;
-        return Ok(out);
-    }
     let len = crate::transforms::job_len(x_nm.len(), threads, BLOCK);
-    let jobs: Vec<_> = x_nm
-        .chunks(len)
-        .zip(out.chunks_mut(len))
-        .enumerate()
-        .collect();
     let errors = std::sync::Mutex::new(Vec::new());
-    crate::transforms::run_jobs(
-        jobs,
+    let out = crate::transforms::build(
+        x_nm.len(),
         threads,
+        len,
         || (),
-        |_, (k, (part, o))| {
-            if let Err(e) = work(part, o) {
+        |_, offset, o| {
+            if let Err(e) = work(&x_nm[offset..offset + o.len()], o) {
                 errors
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push((k, e));
+                    .push((offset, e));
             }
         },
     );
     let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
-    errors.sort_by_key(|(k, _)| *k);
+    errors.sort_by_key(|(offset, _)| *offset);
     match errors.into_iter().next() {
         Some((_, e)) => Err(e),
         None => Ok(out),

@@ -200,9 +200,7 @@ pub fn convolve_gaussian(
 /// Natural logarithms of a whole axis with [`ln_normal`], in parallel jobs, compiled
 /// for the widest vector unit this CPU has (the same bits at every width).
 fn ln_axis(x: &[f64]) -> Vec<f64> {
-    let mut out = vec![0.0; x.len()];
-    crate::transforms::par_zip(x, &mut out, ln_dispatch);
-    out
+    crate::transforms::par_map_pieces(x, ln_dispatch)
 }
 
 fn ln_dispatch(x: &[f64], out: &mut [f64]) {
@@ -382,7 +380,6 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
     for k in &mut kernel {
         *k *= scale;
     }
-    let mut out = vec![0.0; n];
     // Block b covers outputs [b·step, b·step + step) and reads padded samples
     // [b·step, b·step + size). Blocks go in pairs (real and imaginary part); groups of
     // pairs are jobs for the threads, each thread with its own buffers. Each block is
@@ -392,7 +389,6 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
     let threads = crate::transforms::threads_for(n);
     let pairs_per_job = crate::transforms::job_len(pairs, threads, 1);
     let outputs_per_job = pairs_per_job * 2 * step;
-    let jobs: Vec<(usize, &mut [f64])> = out.chunks_mut(outputs_per_job).enumerate().collect();
     let buffers = || {
         let scratch = forward
             .get_inplace_scratch_len()
@@ -402,9 +398,10 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
             vec![Complex::new(0.0, 0.0); scratch],
         )
     };
-    crate::transforms::run_jobs(jobs, threads, buffers, |(buf, scratch), (j, out_part)| {
-        let first_block = j * pairs_per_job * 2;
-        let base = first_block * step;
+    let work = |(buf, scratch): &mut (Vec<Complex<f64>>, Vec<Complex<f64>>),
+                base: usize,
+                out_part: &mut [f64]| {
+        let first_block = base / step;
         let mut b = first_block;
         while b < blocks && b * step < base + out_part.len() {
             let (s1, s2) = (b * step, (b + 1) * step);
@@ -445,8 +442,8 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
             }
             b += 2;
         }
-    });
-    out
+    };
+    crate::transforms::build(n, threads, outputs_per_job, buffers, work)
 }
 
 #[cfg(test)]

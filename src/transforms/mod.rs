@@ -17,6 +17,8 @@ pub use normalize::{
 };
 pub use savgol::{SavGol, SavGolError};
 
+use std::mem::MaybeUninit;
+
 /// Threads for an elementwise pass over `n` values: 1 below 2¹⁶, else one per core (at
 /// most 4). Results never depend on it: every element is computed alone.
 pub(crate) fn threads_for(n: usize) -> usize {
@@ -77,53 +79,112 @@ pub(crate) fn run_jobs<J: Send, S>(
     });
 }
 
-/// `out[i] = f(i)` for every i, in parallel jobs for long outputs (same bits).
-pub(crate) fn par_fill(out: &mut [f64], f: impl Fn(usize) -> f64 + Sync) {
-    let threads = threads_for(out.len());
-    let len = job_len(out.len(), threads, 1);
-    let jobs: Vec<(usize, &mut [f64])> = out
+/// A new vector of `n` values (and a second one when `with_second`) made by
+/// `work(state, offset, piece, second piece)` on pieces of `len` values, run as jobs on
+/// `threads` threads ([`run_jobs`]).
+///
+/// Each piece is zeroed by the thread that works on it, just before `work` sees it,
+/// instead of the whole vector up front (`vec![0.0; n]`): these passes are limited by
+/// memory traffic, and zeroing 8 MB in one go sends it all to memory and back once more,
+/// while a piece zeroed just before it is written is still in cache.
+pub(crate) fn build_pair<S>(
+    n: usize,
+    with_second: bool,
+    threads: usize,
+    len: usize,
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, usize, &mut [f64], Option<&mut [f64]>) + Sync,
+) -> (Vec<f64>, Option<Vec<f64>>) {
+    let len = len.max(1);
+    let mut first: Vec<f64> = Vec::with_capacity(n);
+    let mut second: Option<Vec<f64>> = with_second.then(|| Vec::with_capacity(n));
+    let seconds: Vec<Option<&mut [MaybeUninit<f64>]>> = match second.as_mut() {
+        Some(v) => v.spare_capacity_mut()[..n]
+            .chunks_mut(len)
+            .map(Some)
+            .collect(),
+        None => (0..n.div_ceil(len)).map(|_| None).collect(),
+    };
+    let jobs: Vec<_> = first.spare_capacity_mut()[..n]
         .chunks_mut(len)
+        .zip(seconds)
         .enumerate()
-        .map(|(k, o)| (k * len, o))
         .collect();
-    run_jobs(
-        jobs,
-        threads,
-        || (),
-        |_, (offset, o)| {
-            for (i, slot) in o.iter_mut().enumerate() {
-                *slot = f(offset + i);
-            }
-        },
-    );
-}
-
-/// `values.iter().map(f).collect()`, in parallel jobs for long inputs (same bits).
-pub(crate) fn par_map(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
-    let mut out = vec![0.0; values.len()];
-    par_zip(values, &mut out, |v, o| {
-        for (slot, &x) in o.iter_mut().zip(v) {
-            *slot = f(x);
-        }
+    run_jobs(jobs, threads, init, |state, (k, (a, b))| {
+        work(state, k * len, zeroed(a), b.map(zeroed));
     });
-    out
+    // SAFETY: the pieces cover 0..n of both vectors, and `zeroed` initialised every
+    // element of each before `work` saw it (had a job panicked, `run_jobs` would have
+    // re-raised it before this line).
+    unsafe {
+        first.set_len(n);
+        if let Some(v) = second.as_mut() {
+            v.set_len(n);
+        }
+    }
+    (first, second)
 }
 
-/// `work(values piece, out piece)` over equal pieces of `values` and `out` (same
-/// length), in parallel jobs for long inputs.
-pub(crate) fn par_zip(values: &[f64], out: &mut [f64], work: impl Fn(&[f64], &mut [f64]) + Sync) {
-    debug_assert_eq!(values.len(), out.len());
-    let threads = threads_for(out.len());
-    let len = job_len(out.len(), threads, 1);
-    let jobs: Vec<(&[f64], &mut [f64])> = values.chunks(len).zip(out.chunks_mut(len)).collect();
-    run_jobs(jobs, threads, || (), |_, (v, o)| work(v, o));
+/// [`build_pair`] with one vector.
+pub(crate) fn build<S>(
+    n: usize,
+    threads: usize,
+    len: usize,
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, usize, &mut [f64]) + Sync,
+) -> Vec<f64> {
+    build_pair(n, false, threads, len, init, |state, offset, piece, _| {
+        work(state, offset, piece)
+    })
+    .0
+}
+
+/// Zeroes `piece` and hands it back initialised.
+fn zeroed(piece: &mut [MaybeUninit<f64>]) -> &mut [f64] {
+    piece.fill(MaybeUninit::new(0.0));
+    // SAFETY: every element was initialised just above, and MaybeUninit<f64> has the
+    // size, alignment and layout of f64.
+    unsafe { &mut *(piece as *mut [MaybeUninit<f64>] as *mut [f64]) }
 }
 
 /// `(0..n).map(f).collect()`, in parallel jobs for long outputs (same bits).
 pub(crate) fn par_from_fn(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
-    let mut out = vec![0.0; n];
-    par_fill(&mut out, f);
-    out
+    let threads = threads_for(n);
+    build(
+        n,
+        threads,
+        job_len(n, threads, 1),
+        || (),
+        |_, offset, piece| {
+            for (i, slot) in piece.iter_mut().enumerate() {
+                *slot = f(offset + i);
+            }
+        },
+    )
+}
+
+/// `values.iter().map(f).collect()`, in parallel jobs for long inputs (same bits).
+pub(crate) fn par_map(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
+    par_map_pieces(values, |v, o| {
+        for (slot, &x) in o.iter_mut().zip(v) {
+            *slot = f(x);
+        }
+    })
+}
+
+/// A new vector as long as `values`, made by `work(values piece, output piece)` on equal
+/// pieces, in parallel jobs for long inputs.
+pub(crate) fn par_map_pieces(values: &[f64], work: impl Fn(&[f64], &mut [f64]) + Sync) -> Vec<f64> {
+    let n = values.len();
+    let threads = threads_for(n);
+    let len = job_len(n, threads, 1);
+    build(
+        n,
+        threads,
+        len,
+        || (),
+        |_, offset, piece| work(&values[offset..offset + piece.len()], piece),
+    )
 }
 
 #[cfg(test)]
@@ -144,6 +205,37 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, (0..100).collect::<Vec<_>>());
         assert!((1..=3).contains(&states.into_inner()));
+    }
+
+    #[test]
+    fn built_vectors_hold_what_every_piece_wrote() {
+        for (n, threads, len) in [
+            (1000usize, 3usize, 7usize),
+            (5, 2, 10),
+            (0, 2, 4),
+            (64, 1, 64),
+        ] {
+            let (a, b) = build_pair(
+                n,
+                true,
+                threads,
+                len,
+                || (),
+                |_, offset, x, y| {
+                    for (i, v) in x.iter_mut().enumerate() {
+                        *v = (offset + i) as f64;
+                    }
+                    for (i, v) in y.unwrap().iter_mut().enumerate() {
+                        *v = -((offset + i) as f64);
+                    }
+                },
+            );
+            assert_eq!(a, (0..n).map(|i| i as f64).collect::<Vec<_>>());
+            assert_eq!(b.unwrap(), (0..n).map(|i| -(i as f64)).collect::<Vec<_>>());
+            // A piece its job leaves alone reads as zero, never as old memory.
+            let untouched = build(n, threads, len, || (), |_, _, _| {});
+            assert!(untouched.iter().all(|&v| v == 0.0));
+        }
     }
 
     #[test]

@@ -143,38 +143,34 @@ pub(crate) fn linear_inside(
     sigma: Option<&[f64]>,
     grid: impl Axis,
 ) -> (Vec<f64>, Option<Vec<f64>>) {
-    let mut out = vec![0.0; grid.len()];
-    let mut out_sigma = sigma.map(|_| vec![0.0; grid.len()]);
     // Every grid point is computed alone from its bracketing samples, so the grid is cut
     // into ranges done in parallel; each range finds its first bracket by bisection (the
     // same index the sweep would reach), so the bits do not depend on the cut.
-    for_each_range(
-        &mut out,
-        out_sigma.as_deref_mut(),
-        &|first, o_part, s_part| linear_range(x, y, sigma, grid, first, o_part, s_part),
-    );
-    (out, out_sigma)
+    in_ranges(grid.len(), sigma.is_some(), &|first, o_part, s_part| {
+        linear_range(x, y, sigma, grid, first, o_part, s_part)
+    })
 }
 
 /// Work on one range: (index of its first point, output y, output σ).
 type RangeWork<'a> = dyn Fn(usize, &mut [f64], Option<&mut [f64]>) + Sync + 'a;
 
-/// Runs `work(first index, output ranges)` on contiguous ranges of the outputs: one range
-/// for small outputs, parallel jobs for large ones.
-fn for_each_range(out: &mut [f64], out_sigma: Option<&mut [f64]>, work: &RangeWork<'_>) {
-    let n = out.len();
+/// New outputs of length `n` (and σ when `with_sigma`) made by `work(first index, output
+/// ranges)` on contiguous ranges: one range for small outputs, parallel jobs for large.
+fn in_ranges(n: usize, with_sigma: bool, work: &RangeWork<'_>) -> (Vec<f64>, Option<Vec<f64>>) {
     let threads = crate::transforms::threads_for(n);
-    if threads == 1 {
-        work(0, out, out_sigma);
-        return;
-    }
-    let len = crate::transforms::job_len(n, threads, 1);
-    let sigma_parts: Vec<Option<&mut [f64]>> = match out_sigma {
-        Some(s) => s.chunks_mut(len).map(Some).collect(),
-        None => (0..n.div_ceil(len)).map(|_| None).collect(),
+    let len = if threads == 1 {
+        n
+    } else {
+        crate::transforms::job_len(n, threads, 1)
     };
-    let jobs: Vec<_> = out.chunks_mut(len).zip(sigma_parts).enumerate().collect();
-    crate::transforms::run_jobs(jobs, threads, || (), |_, (k, (o, s))| work(k * len, o, s));
+    crate::transforms::build_pair(
+        n,
+        with_sigma,
+        threads,
+        len,
+        || (),
+        |_, first, o, s| work(first, o, s),
+    )
 }
 
 /// Linear interpolation onto grid points `first..first + out.len()` (all inside the data).
@@ -279,14 +275,13 @@ pub fn flux_conserving(
             hi_nm: x[x.len() - 1],
         });
     }
-    let mut out = vec![0.0; grid.len()];
-    let mut out_sigma = sigma.map(|_| vec![0.0; grid.len()]);
     // Each output bin is a sum over the input bins it overlaps: ranges of bins run in
     // parallel, each finding its first input bin by bisection (bit-identical to a sweep).
-    for_each_range(&mut out, out_sigma.as_deref_mut(), &|i0, o_part, s_part| {
-        flux_range(in_edges, y, sigma, out_edges, i0, o_part, s_part)
-    });
-    Ok((out, out_sigma))
+    Ok(in_ranges(
+        grid.len(),
+        sigma.is_some(),
+        &|i0, o_part, s_part| flux_range(in_edges, y, sigma, out_edges, i0, o_part, s_part),
+    ))
 }
 
 /// Flux-conserving means for the output bins `first..first + out.len()` (bin i lies
