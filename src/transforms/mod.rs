@@ -2,6 +2,11 @@
 //! smoothing call these same functions, so the picture and a recorded step can never
 //! disagree. `registry` names every transform, its parameters with units, its version,
 //! and applies recorded steps.
+//!
+//! Below the module list: the helpers every long pass uses to run in parallel — jobs
+//! from a shared queue, and new arrays zeroed piece by piece by the thread that fills
+//! them. Every value is computed by the same operations wherever and whenever it runs,
+//! so no result depends on the threads.
 
 pub mod airvac;
 pub mod barycentric;
