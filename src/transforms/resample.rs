@@ -293,7 +293,26 @@ fn flux_range(
     out_edges: Edges<'_>,
     first: usize,
     out: &mut [f64],
-    mut out_sigma: Option<&mut [f64]>,
+    out_sigma: Option<&mut [f64]>,
+) {
+    // One loop each with and without σ: without, neither σ's products nor its square root
+    // are computed (the compiler would otherwise hoist the root out of its branch).
+    match (sigma, out_sigma) {
+        (Some(s), Some(o)) => flux_range_for::<true>(in_edges, y, s, out_edges, first, out, o),
+        _ => flux_range_for::<false>(in_edges, y, &[], out_edges, first, out, &mut []),
+    }
+}
+
+/// [`flux_range`]; `sigma` and `out_sigma` are read and written only `WITH_SIGMA`.
+#[inline(always)]
+fn flux_range_for<const WITH_SIGMA: bool>(
+    in_edges: Edges<'_>,
+    y: &[f64],
+    sigma: &[f64],
+    out_edges: Edges<'_>,
+    first: usize,
+    out: &mut [f64],
+    out_sigma: &mut [f64],
 ) {
     let n_in = y.len();
     // First input bin that may overlap the first output bin: the count of edges
@@ -318,16 +337,16 @@ fn flux_range(
             if p > 0.0 {
                 sum_p += p;
                 sum_pf += p * y[k];
-                if let Some(s) = sigma {
-                    sum_p2v += p * p * s[k] * s[k];
+                if WITH_SIGMA {
+                    sum_p2v += p * p * sigma[k] * sigma[k];
                 }
             }
             k += 1;
             lower = upper;
         }
         out[i] = sum_pf / sum_p;
-        if let Some(o) = out_sigma.as_deref_mut() {
-            o[i] = sum_p2v.sqrt() / sum_p;
+        if WITH_SIGMA {
+            out_sigma[i] = sum_p2v.sqrt() / sum_p;
         }
     }
 }
