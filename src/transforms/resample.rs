@@ -181,16 +181,35 @@ fn linear_range(
     grid: impl Axis,
     first: usize,
     out: &mut [f64],
-    mut out_sigma: Option<&mut [f64]>,
+    out_sigma: Option<&mut [f64]>,
 ) {
-    let n = x.len();
-    if n == 1 {
+    if x.len() == 1 {
         out.fill(y[0]);
         if let (Some(o), Some(s)) = (out_sigma, sigma) {
             o.fill(s[0]);
         }
         return;
     }
+    // One loop each with and without σ, as in `flux_range`.
+    match (sigma, out_sigma) {
+        (Some(s), Some(o)) => linear_range_for::<true>(x, y, s, grid, first, out, o),
+        _ => linear_range_for::<false>(x, y, &[], grid, first, out, &mut []),
+    }
+}
+
+/// [`linear_range`] for at least 2 samples; `sigma` and `out_sigma` are read and written
+/// only `WITH_SIGMA`.
+#[inline(always)]
+fn linear_range_for<const WITH_SIGMA: bool>(
+    x: impl Axis,
+    y: &[f64],
+    sigma: &[f64],
+    grid: impl Axis,
+    first: usize,
+    out: &mut [f64],
+    out_sigma: &mut [f64],
+) {
+    let n = x.len();
     // Largest j with x[j] <= g, kept below the last sample: the count of x[1..] <= g.
     let g0 = grid.at(first);
     let mut j = (x.partition_point(1, n, |v| v <= g0) - 1).min(n - 2);
@@ -207,10 +226,10 @@ fn linear_range(
             let slope = (y[j + 1] - y[j]) / (x1 - x0);
             slope * (g - x0) + y[j]
         };
-        if let (Some(o), Some(s)) = (out_sigma.as_deref_mut(), sigma) {
+        if WITH_SIGMA {
             let t = (g - x0) / (x1 - x0);
-            let (a, b) = ((1.0 - t) * s[j], t * s[j + 1]);
-            o[i] = (a * a + b * b).sqrt();
+            let (a, b) = ((1.0 - t) * sigma[j], t * sigma[j + 1]);
+            out_sigma[i] = (a * a + b * b).sqrt();
         }
     }
 }
