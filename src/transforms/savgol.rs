@@ -112,8 +112,9 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// in cache-sized blocks, so the inner loop vectorises. On x86-64 with AVX2 the same code
 /// is compiled for 4-wide vectors: lanes are different outputs and each output's sum keeps
 /// its order, so the bits equal the baseline build's (no FMA: Rust never contracts).
-/// [`convolve_valid`] on ranges of the output in parallel for long inputs (one per core,
-/// at most 4). Every output is the same sum in the same order whatever the cut.
+/// [`convolve_valid`] on ranges of the output as parallel jobs for long inputs
+/// ([`crate::transforms::run_jobs`]). Every output is the same sum in the same order
+/// whatever the cut.
 pub(crate) fn convolve_valid_par(x: &[f64], w: &[f64], out: &mut [f64]) {
     let threads = crate::transforms::threads_for(out.len());
     if threads == 1 {
