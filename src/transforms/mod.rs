@@ -152,22 +152,6 @@ fn zeroed(piece: &mut [MaybeUninit<f64>]) -> &mut [f64] {
     unsafe { &mut *(piece as *mut [MaybeUninit<f64>] as *mut [f64]) }
 }
 
-/// `(0..n).map(f).collect()`, in parallel jobs for long outputs (same bits).
-pub(crate) fn par_from_fn(n: usize, f: impl Fn(usize) -> f64 + Sync) -> Vec<f64> {
-    let threads = threads_for(n);
-    build(
-        n,
-        threads,
-        job_len(n, threads, 1),
-        || (),
-        |_, offset, piece| {
-            for (i, slot) in piece.iter_mut().enumerate() {
-                *slot = f(offset + i);
-            }
-        },
-    )
-}
-
 /// `values.iter().map(f).collect()`, in parallel jobs for long inputs (same bits).
 pub(crate) fn par_map(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
     par_map_pieces(values, |v, o| {
@@ -250,10 +234,6 @@ mod tests {
         assert_eq!(
             par_map(&values, f),
             values.iter().map(|&v| f(v)).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            par_from_fn(300_007, |i| i as f64 * 0.5),
-            (0..300_007).map(|i| i as f64 * 0.5).collect::<Vec<_>>()
         );
     }
 }

@@ -234,15 +234,9 @@ fn linear_range_for<const WITH_SIGMA: bool>(
     }
 }
 
-/// Bin edges for bin centres: midpoints inside, half a step beyond each end.
-pub fn bin_edges(centres: &[f64]) -> Vec<f64> {
-    let edges = Edges(centres);
-    crate::transforms::par_from_fn(edges.len(), |k| edges.at(k))
-}
-
-/// The bin edges of at least 2 increasing `centres`, computed when asked for: the same
-/// values as [`bin_edges`] without storing them (flux-conserving resampling is limited by
-/// memory traffic, and the edges would double it).
+/// The bin edges of at least 2 increasing `centres` (midpoints inside, half a step beyond
+/// each end), computed when asked for rather than stored: flux-conserving resampling is
+/// limited by memory traffic, and stored edges would double it.
 #[derive(Clone, Copy)]
 struct Edges<'a>(&'a [f64]);
 
