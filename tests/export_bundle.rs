@@ -33,6 +33,10 @@ fn verify(bundle: &Path) -> Output {
     bin().arg("verify").arg(bundle).output().unwrap()
 }
 
+fn replay(bundle: &Path) -> Output {
+    bin().arg("replay").arg(bundle).output().unwrap()
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -239,7 +243,7 @@ fn bad_recipes_exit_2() {
 fn replay_reproduces_the_bundle_exactly_and_notices_changed_data() {
     let out = tempfile::tempdir().unwrap();
     let bundle = export(&recipe(), out.path());
-    let o = bin().arg("replay").arg(&bundle).output().unwrap();
+    let o = replay(&bundle);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -267,7 +271,7 @@ fn replay_reproduces_the_bundle_exactly_and_notices_changed_data() {
     fields[1] = format!("{}", fields[1].parse::<f64>().unwrap() * 1.5 + 1.0);
     lines[row] = fields.join(",");
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let o = bin().arg("replay").arg(&bundle).output().unwrap();
+    let o = replay(&bundle);
     assert_eq!(o.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["ids_equal"], false);
@@ -357,14 +361,14 @@ fn a_recipe_with_fits_and_jcamp_inputs_exports_verifies_and_replays() {
     assert!(bundle.join("sources/m6.fits.gz").exists());
     assert!(bundle.join("sources/ir.dx").exists());
     assert_eq!(verify(&bundle).status.code(), Some(0));
-    let replay = bin().arg("replay").arg(&bundle).output().unwrap();
+    let replayed = replay(&bundle);
     assert_eq!(
-        replay.status.code(),
+        replayed.status.code(),
         Some(0),
         "{}",
-        String::from_utf8_lossy(&replay.stdout)
+        String::from_utf8_lossy(&replayed.stdout)
     );
-    let report: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
     assert_eq!(report["ids_equal"], true);
     assert_eq!(report["rmse"], 0.0);
 }
@@ -456,7 +460,7 @@ fn replay_names_the_code_versions_when_a_step_recorded_by_another_version_differ
     lsf["code_version"] = "lsf_convolve@0".into();
     lsf["output_id"] = "0".repeat(64).into();
     std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
-    let o = bin().arg("replay").arg(&bundle).output().unwrap();
+    let o = replay(&bundle);
     assert_eq!(o.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["ids_equal"], false);
