@@ -202,7 +202,7 @@ fn main() {
             );
         }
         if wanted("crossover") && n == 1_000_000 {
-            for taps in [41usize, 81, 161, 321, 641] {
+            for taps in [41usize, 81, 121, 161, 241, 321, 641] {
                 let sigma_px = (taps / 2) as f64 / 4.0;
                 let w = lsf::gaussian_weights(sigma_px);
                 let direct = median_ms(5, || {

@@ -16,14 +16,13 @@
 //! Short kernels are convolved directly; long ones by FFT, switching at [`FFT_MIN_TAPS`],
 //! the crossover measured by `benches/transforms.rs`. Both paths give the same bits on
 //! every machine: the direct path's SIMD variants keep the scalar order of operations,
-//! and the FFT uses rustfft's scalar planner (its SIMD planners, picked at run time,
-//! would change the last bits from one CPU to another, and with them derived IDs).
+//! and the FFT is our own batched radix-4 ([`fft`]), whose vector variants do too and
+//! whose twiddles come from its own sine and cosine. (A library FFT that picks its
+//! algorithm by CPU would change the last bits from one machine to another, and with
+//! them derived IDs.)
 
-use rustfft::FftPlannerScalar;
-use rustfft::num_complex::Complex;
-
-use crate::transforms::resample;
 use crate::transforms::savgol::{convolve_valid, convolve_valid_par};
+use crate::transforms::{fft, resample};
 
 /// FWHM of a Gaussian in units of its standard deviation: 2√(2 ln 2).
 pub const FWHM_PER_SIGMA: f64 = 2.354_820_045_030_949_3;
@@ -32,10 +31,11 @@ pub const FWHM_PER_SIGMA: f64 = 2.354_820_045_030_949_3;
 pub const TRUNCATE_SIGMAS: f64 = 4.0;
 
 /// Kernels with at least this many taps are convolved by FFT. Measured on 1e6 samples
-/// with both paths threaded (benches/transforms.rs, crossover rows, 2 cores, quiet):
-/// direct 1.6 / 3.5 / 6.6 / 10.6 / 20.4 ms at 41 / 81 / 161 / 321 / 641 taps (≈ 0.032 ms
-/// per tap), overlap-save FFT a flat 7.4–7.9 ms; they cross near 230 taps.
-pub const FFT_MIN_TAPS: usize = 231;
+/// with both paths threaded (benches/transforms.rs, crossover rows, 2 cores, quietest of
+/// two runs): direct 1.8 / 3.0 / 5.4 / 6.8 / 8.7 / 10.9 / 21.7 ms at 41 / 81 / 121 / 161 /
+/// 241 / 321 / 641 taps (≈ 0.03 ms per tap), overlap-save FFT a nearly flat 2.7–3.7 ms;
+/// they cross near 71 taps.
+pub const FFT_MIN_TAPS: usize = 71;
 
 /// A Gaussian LSF width.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -346,15 +346,22 @@ fn padded_range(v: &[f64], from: isize, to: isize) -> Vec<f64> {
 }
 
 /// FFT convolution with reflect edges (symmetric kernel, odd length): overlap-save in
-/// blocks small enough to stay in cache, two real blocks packed into one complex FFT (the
-/// kernel is real, so the real and imaginary parts convolve independently), with
-/// rustfft's scalar planner (deterministic across CPUs).
+/// blocks small enough to stay in cache, by our own batched FFT ([`fft`], the same bits
+/// on every CPU). Each complex transform carries two real blocks, one as its real part
+/// and one as its imaginary part (the kernel is real, so they convolve independently),
+/// and a batch carries [`fft::LANES`] such transforms.
 pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
     let taps = w.len();
     let radius = taps / 2;
     let n = v.len();
-    // Block size: a power of two several times the kernel, so most of each FFT is output.
-    let size = (4 * taps).next_power_of_two().max(4096);
+    // Block size: a power of 4, several times the kernel, so most of each FFT is output.
+    let mut size = 4096;
+    while size < 4 * taps {
+        size *= 4;
+    }
+    let plan = fft::Plan::new(size);
+    let step = size - taps + 1; // outputs per block
+    let kernel = kernel_spectrum(&plan, w);
     // The signal under reflect extension, then zeros: sample k of the padded signal.
     let padded_at = |k: usize| -> f64 {
         if k >= radius && k < radius + n {
@@ -365,85 +372,111 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
             0.0
         }
     };
-    // Whether a whole block from padded sample k lies inside the signal itself.
-    let inside = |k: usize| k >= radius && k + size <= radius + n;
-    let step = size - taps + 1; // outputs per block
-    let mut planner = FftPlannerScalar::<f64>::new();
-    let forward = planner.plan_fft_forward(size);
-    let inverse = planner.plan_fft_inverse(size);
-    let mut kernel = vec![Complex::new(0.0, 0.0); size];
-    for (c, &r) in kernel.iter_mut().zip(w) {
-        c.re = r;
-    }
-    forward.process(&mut kernel);
-    let scale = 1.0 / size as f64;
-    for k in &mut kernel {
-        *k *= scale;
-    }
     // Block b covers outputs [b·step, b·step + step) and reads padded samples
-    // [b·step, b·step + size). Blocks go in pairs (real and imaginary part); groups of
-    // pairs are jobs for the threads, each thread with its own buffers. Each block is
-    // computed the same way wherever it runs, so the bits do not depend on the threading.
+    // [b·step, b·step + size). A batch holds blocks 2·LANES at a time: lane l carries
+    // blocks 2l (real part) and 2l + 1 (imaginary part). Groups of batches are jobs for
+    // the threads, each thread with its own buffers. Each block is computed the same way
+    // wherever it runs, so the bits do not depend on the threading or on the batching.
+    const BLOCKS_PER_BATCH: usize = 2 * fft::LANES;
     let blocks = n.div_ceil(step);
-    let pairs = blocks.div_ceil(2);
+    let batches = blocks.div_ceil(BLOCKS_PER_BATCH);
     let threads = crate::transforms::threads_for(n);
-    let pairs_per_job = crate::transforms::job_len(pairs, threads, 1);
-    let outputs_per_job = pairs_per_job * 2 * step;
-    let buffers = || {
-        let scratch = forward
-            .get_inplace_scratch_len()
-            .max(inverse.get_inplace_scratch_len());
-        (
-            vec![Complex::new(0.0, 0.0); size],
-            vec![Complex::new(0.0, 0.0); scratch],
-        )
+    let batches_per_job = crate::transforms::job_len(batches, threads, 1);
+    let outputs_per_job = batches_per_job * BLOCKS_PER_BATCH * step;
+    // Each thread's two batches, made here: a thread's first touch of fresh memory costs
+    // page faults, and the helper threads are new on every call.
+    let buffers = std::sync::Mutex::new(
+        (0..threads)
+            .map(|_| (plan.batch(), plan.batch()))
+            .collect::<Vec<_>>(),
+    );
+    let take_buffers = || {
+        let spare = buffers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        spare.unwrap_or_else(|| (plan.batch(), plan.batch()))
     };
-    let work = |(buf, scratch): &mut (Vec<Complex<f64>>, Vec<Complex<f64>>),
-                base: usize,
-                out_part: &mut [f64]| {
-        let first_block = base / step;
-        let mut b = first_block;
-        while b < blocks && b * step < base + out_part.len() {
-            let (s1, s2) = (b * step, (b + 1) * step);
-            let second = b + 1 < blocks;
-            if inside(s1) {
-                let block = &v[s1 - radius..s1 - radius + size];
-                for (c, &x) in buf.iter_mut().zip(block) {
-                    c.re = x;
+    let zeros = vec![0.0; size];
+    // Values are moved between the blocks and a batch in tiles of this many elements, so
+    // that the batch's part stays in the L1 cache while each block's is read or written.
+    const TILE: usize = 64;
+    let work = |(data, scratch): &mut (Vec<f64>, Vec<f64>), base: usize, out_part: &mut [f64]| {
+        let mut first_block = base / step;
+        while first_block < blocks && first_block * step < base + out_part.len() {
+            // Block j of the batch goes to lane j/2, in its real (j even) or imaginary part:
+            // value slot `slot(j)` of each element. Its inverse transform comes back in the
+            // other part (see below), slot `slot(j ^ 1)`.
+            let slot = |j: usize| j / 2 + (j % 2) * fft::LANES;
+            let block_of_slot = |at: usize| 2 * (at % fft::LANES) + at / fft::LANES;
+            // The input of each block: a slice of the signal where the block lies inside
+            // it, else its padded samples (the ends), or zeros past the last block.
+            let padded: Vec<Option<Vec<f64>>> = (0..BLOCKS_PER_BATCH)
+                .map(|j| {
+                    let b = first_block + j;
+                    let inside = b * step >= radius && b * step + size <= radius + n;
+                    (b < blocks && !inside)
+                        .then(|| (0..size).map(|i| padded_at(b * step + i)).collect())
+                })
+                .collect();
+            let inputs: [&[f64]; fft::ELEMENT] = std::array::from_fn(|at| {
+                let j = block_of_slot(at);
+                let b = first_block + j;
+                match &padded[j] {
+                    Some(values) => &values[..],
+                    None if b < blocks => &v[b * step - radius..b * step - radius + size],
+                    None => &zeros[..],
                 }
-            } else {
-                for (i, c) in buf.iter_mut().enumerate() {
-                    c.re = padded_at(s1 + i);
-                }
-            }
-            if second && inside(s2) {
-                let block = &v[s2 - radius..s2 - radius + size];
-                for (c, &x) in buf.iter_mut().zip(block) {
-                    c.im = x;
-                }
-            } else {
-                for (i, c) in buf.iter_mut().enumerate() {
-                    c.im = if second { padded_at(s2 + i) } else { 0.0 };
-                }
-            }
-            forward.process_with_scratch(buf, scratch);
-            for (x, k) in buf.iter_mut().zip(&kernel) {
-                *x *= *k;
-            }
-            inverse.process_with_scratch(buf, scratch);
-            for m in 0..step {
-                let c = buf[taps - 1 + m];
-                if s1 + m < n {
-                    out_part[s1 + m - base] = c.re;
-                }
-                if second && s2 + m < n {
-                    out_part[s2 + m - base] = c.im;
+            });
+            for (t, tile) in data.chunks_exact_mut(fft::ELEMENT * TILE).enumerate() {
+                for (at, input) in inputs.iter().enumerate() {
+                    let values = &input[t * TILE..(t + 1) * TILE];
+                    for (element, &x) in tile.chunks_exact_mut(fft::ELEMENT).zip(values) {
+                        element[at] = x;
+                    }
                 }
             }
-            b += 2;
+            plan.forward(data, scratch);
+            // Times the kernel's spectrum, written with real and imaginary parts swapped:
+            // the inverse transform is swap(forward(swap(z))), exactly.
+            for (element, &(kr, ki)) in data.chunks_exact_mut(fft::ELEMENT).zip(&kernel) {
+                let (re, im) = element.split_at_mut(fft::LANES);
+                for (r, i) in re.iter_mut().zip(im.iter_mut()) {
+                    let (xr, xi) = (*r, *i);
+                    *r = xr * ki + xi * kr;
+                    *i = xr * kr - xi * ki;
+                }
+            }
+            plan.forward(data, scratch);
+            // Output m of block j is element taps − 1 + m, in slot(j ^ 1); the last blocks
+            // may be short or absent.
+            let first_out = first_block * step - base;
+            let valid = &data[(taps - 1) * fft::ELEMENT..(taps - 1 + step) * fft::ELEMENT];
+            for (j, out) in out_part[first_out..]
+                .chunks_mut(step)
+                .take(BLOCKS_PER_BATCH)
+                .enumerate()
+            {
+                let at = slot(j ^ 1);
+                for (o, element) in out.iter_mut().zip(valid.chunks_exact(fft::ELEMENT)) {
+                    *o = element[at];
+                }
+            }
+            first_block += BLOCKS_PER_BATCH;
         }
     };
-    crate::transforms::build(n, threads, outputs_per_job, buffers, work)
+    crate::transforms::build(n, threads, outputs_per_job, take_buffers, work)
+}
+
+/// The spectrum of the kernel `w` (at the start of a block, zeros after), scaled by
+/// 1/size so that the inverse transform needs no scaling: (re, im) per frequency.
+fn kernel_spectrum(plan: &fft::Plan, w: &[f64]) -> Vec<(f64, f64)> {
+    let mut data = plan.batch();
+    for (element, &r) in data.chunks_exact_mut(fft::ELEMENT).zip(w) {
+        element[0] = r;
+    }
+    plan.forward(&mut data, &mut plan.batch());
+    let scale = 1.0 / plan.len() as f64;
+    data.chunks_exact(fft::ELEMENT)
+        .map(|e| (e[0] * scale, e[fft::LANES] * scale))
+        .collect()
 }
 
 #[cfg(test)]
@@ -472,6 +505,33 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
         assert!(worst < 1e-9, "{worst}");
+    }
+
+    #[test]
+    fn fft_blocks_do_not_depend_on_batches_jobs_or_length() {
+        // Two signals sharing a prefix: every block that lies inside both holds the same
+        // samples, so it must give the same bits, although the two lengths cut blocks
+        // into batches and jobs differently. Outputs within a block plus a kernel of the
+        // shorter end read reflected samples, so only those before it are compared.
+        let long: Vec<f64> = (0..400_003)
+            .map(|i| (i as f64 * 0.007).sin() + (i % 13) as f64 * 0.01)
+            .collect();
+        let short = &long[..150_001];
+        let w = gaussian_weights(30.0);
+        let a = convolve_reflect_fft(&long, &w);
+        let b = convolve_reflect_fft(short, &w);
+        let step = 4096 - w.len() + 1;
+        let safe = (short.len() - w.len()) / step * step;
+        assert!(safe > 10 * step);
+        assert_eq!(&a[..safe], &b[..safe]);
+        // And it is the convolution: the direct path agrees to rounding.
+        let direct = convolve_reflect_direct(short, &w);
+        let worst = b
+            .iter()
+            .zip(&direct)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-13, "{worst}");
     }
 
     #[test]

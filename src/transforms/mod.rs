@@ -10,6 +10,7 @@
 
 pub mod airvac;
 pub mod barycentric;
+pub(crate) mod fft;
 pub mod lsf;
 pub mod normalize;
 pub mod registry;

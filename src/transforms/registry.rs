@@ -27,12 +27,16 @@ use crate::transforms::velocity::{self, Convention, Frame, VelocityError};
 /// Every registered kind with its code version, sorted by kind. The version is part of
 /// every Transform ID: bump it when a kind's numbers change.
 ///
-/// History: `lsf_convolve@2` takes ln λ (resolving-power kernels) from its own portable
-/// logarithm instead of the platform's `ln`; the last bit of ln λ, and with it the
-/// output bits of resolving-power convolutions, may differ from `@1`.
+/// History:
+/// - `lsf_convolve@2` takes ln λ (resolving-power kernels) from its own portable
+///   logarithm instead of the platform's `ln`; the last bit of ln λ, and with it the
+///   output bits of resolving-power convolutions, may differ from `@1`.
+/// - `lsf_convolve@3` convolves long kernels by its own batched FFT (`transforms::fft`)
+///   instead of rustfft's scalar one, from a lower crossover; the last bits of those
+///   convolutions differ from `@2`.
 pub const REGISTRY: [(&str, u32); 8] = [
     ("airvac_convert", 1),
-    ("lsf_convolve", 2),
+    ("lsf_convolve", 3),
     ("mask_interval", 1),
     ("math_op", 1),
     ("normalize", 1),
