@@ -12,6 +12,11 @@
 //! - Ciddor (1996, Appl. Opt. 35, 1566), standard air with 450 ppm CO₂:
 //!   n − 1 = 0.05792105/(238.0185 − σ²) + 0.00167917/(57.362 − σ²)
 //!
+//! Each is evaluated with one division instead of three: with ℓ = λ² in µm² (σ² = 1/ℓ),
+//! a + b/(d₁ − σ²) + c/(d₂ − σ²) = a + ℓ·(b·(d₂ℓ − 1) + c·(d₁ℓ − 1)) / ((d₁ℓ − 1)(d₂ℓ − 1)).
+//! The same function, rounded differently in the last bits (`airvac_convert@2`); the
+//! iteration spends its time in these divisions.
+//!
 //! Below 200 nm air wavelengths are not defined (air absorbs): an error.
 
 use serde::{Deserialize, Serialize};
@@ -52,20 +57,19 @@ pub enum AirVacError {
 }
 
 /// Refractive index of air at vacuum wavelength `lambda_vac_nm`.
+#[inline(always)]
 pub fn refractive_index(formula: AirFormula, lambda_vac_nm: f64) -> f64 {
-    let sigma_per_um = 1000.0 / lambda_vac_nm;
-    let s2 = sigma_per_um * sigma_per_um;
-    match formula {
-        AirFormula::Morton2000 => {
-            1.0 + 8.34254e-5 + 2.406147e-2 / (130.0 - s2) + 1.5998e-4 / (38.9 - s2)
-        }
-        AirFormula::Edlen1966 => {
-            1.0 + 1e-8 * (8342.13 + 2_406_030.0 / (130.0 - s2) + 15_997.0 / (38.9 - s2))
-        }
-        AirFormula::Ciddor1996 => {
-            1.0 + 0.057_921_05 / (238.0185 - s2) + 0.001_679_17 / (57.362 - s2)
-        }
-    }
+    // (a, b, d₁, c, d₂) of n − 1 = a + b/(d₁ − σ²) + c/(d₂ − σ²), σ in µm⁻¹.
+    let (a, b, d1, c, d2) = match formula {
+        AirFormula::Morton2000 => (8.34254e-5, 2.406147e-2, 130.0, 1.5998e-4, 38.9),
+        AirFormula::Edlen1966 => (8.34213e-5, 2.40603e-2, 130.0, 1.5997e-4, 38.9),
+        AirFormula::Ciddor1996 => (0.0, 0.057_921_05, 238.0185, 0.001_679_17, 57.362),
+    };
+    let lambda_um = lambda_vac_nm * 1e-3;
+    let l = lambda_um * lambda_um;
+    let p = d1 * l - 1.0;
+    let q = d2 * l - 1.0;
+    1.0 + a + l * (b * q + c * p) / (p * q)
 }
 
 /// Vacuum → air for one wavelength in nm.
@@ -186,7 +190,7 @@ fn checked_steps_per_formula(formula: AirFormula, air: &[f64], out: &mut [f64]) 
 /// A block stops early when its iteration has already reached a fixed point: once a step
 /// returns its input, every later step returns it too (the same operations on the same
 /// value), so the result is that value and the check passes with a difference of 0. Long
-/// wavelengths settle after three steps; each skipped step saves three divisions.
+/// wavelengths settle after three steps; each skipped step saves a division per value.
 #[inline(always)]
 fn checked_steps(air: &[f64], out: &mut [f64], index: impl Fn(f64) -> f64) -> bool {
     const _: () = assert!(FIXED_STEPS == 4, "the steps below are written out for 4");
@@ -227,7 +231,12 @@ pub fn convert_axis_nm(
     to: TargetMedium,
     formula: AirFormula,
 ) -> Result<Vec<f64>, AirVacError> {
-    if let Some(&x) = x_nm.iter().find(|&&x| x < AIR_MIN_NM) {
+    // Checked a block at a time without a branch per value (it vectorises); the search
+    // for the first offender runs only when there is one.
+    let below = |values: &[f64]| values.iter().fold(false, |any, &x| any | (x < AIR_MIN_NM));
+    if x_nm.chunks(BLOCK).any(below)
+        && let Some(&x) = x_nm.iter().find(|&&x| x < AIR_MIN_NM)
+    {
         return Err(AirVacError::BelowAirLimit(x));
     }
     let work = |part: &[f64], out: &mut [f64]| -> Result<(), AirVacError> {

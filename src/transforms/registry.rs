@@ -28,6 +28,8 @@ use crate::transforms::velocity::{self, Convention, Frame, VelocityError};
 /// every Transform ID: bump it when a kind's numbers change.
 ///
 /// History:
+/// - `airvac_convert@2` evaluates the refractive index with one division instead of
+///   three (the same formula rearranged); the last bits of converted axes differ from `@1`.
 /// - `lsf_convolve@2` takes ln λ (resolving-power kernels) from its own portable
 ///   logarithm instead of the platform's `ln`; the last bit of ln λ, and with it the
 ///   output bits of resolving-power convolutions, may differ from `@1`.
@@ -35,7 +37,7 @@ use crate::transforms::velocity::{self, Convention, Frame, VelocityError};
 ///   instead of rustfft's scalar one, from a lower crossover; the last bits of those
 ///   convolutions differ from `@2`.
 pub const REGISTRY: [(&str, u32); 8] = [
-    ("airvac_convert", 1),
+    ("airvac_convert", 2),
     ("lsf_convolve", 3),
     ("mask_interval", 1),
     ("math_op", 1),
