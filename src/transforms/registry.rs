@@ -34,8 +34,9 @@ use crate::transforms::velocity::{self, Convention, Frame, VelocityError};
 ///   logarithm instead of the platform's `ln`; the last bit of ln λ, and with it the
 ///   output bits of resolving-power convolutions, may differ from `@1`.
 /// - `lsf_convolve@3` convolves long kernels by its own batched FFT (`transforms::fft`)
-///   instead of rustfft's scalar one, from a lower crossover; the last bits of those
-///   convolutions differ from `@2`.
+///   instead of rustfft's scalar one, from a lower crossover, and on non-uniform grids
+///   reads the uniform grid back by fractional index instead of numpy.interp's formula;
+///   the last bits of those convolutions differ from `@2`.
 pub const REGISTRY: [(&str, u32); 8] = [
     ("airvac_convert", 2),
     ("lsf_convolve", 3),
