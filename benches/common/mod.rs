@@ -124,14 +124,11 @@ pub fn signal(n: usize) -> (Vec<f64>, Vec<f64>) {
     (x, y)
 }
 
-/// The same allocator setting as `src/main.rs`: keep freed pages for 1 s, so that the
-/// benchmarks measure what the app does.
+#[path = "../../src/allocator.rs"]
+mod allocator;
+
+/// The same allocator setting as `src/main.rs` (the same file), so that the benchmarks
+/// measure what the app does.
 pub fn tune_allocator() {
-    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: mimalloc's option calls are thread-safe and take plain integers.
-    unsafe {
-        if libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) == 10 {
-            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000);
-        }
-    }
+    allocator::keep_freed_memory();
 }
