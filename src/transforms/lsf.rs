@@ -498,6 +498,15 @@ fn kernel_spectrum(plan: &fft::Plan, w: &[f64]) -> Vec<(f64, f64)> {
 mod tests {
     use super::*;
 
+    /// The largest |a − b| over two equally long results.
+    fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
+    }
+
     /// Long inputs run on several threads; the bits are those of one serial pass.
     #[test]
     fn threads_do_not_change_the_bits() {
@@ -514,11 +523,7 @@ mod tests {
         let long = gaussian_weights(40.0);
         let fft = convolve_reflect_fft(&v, &long);
         let direct = convolve_reflect_direct(&v, &long);
-        let worst = fft
-            .iter()
-            .zip(&direct)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+        let worst = max_abs_diff(&fft, &direct);
         assert!(worst < 1e-9, "{worst}");
     }
 
@@ -541,11 +546,7 @@ mod tests {
         assert_eq!(&a[..safe], &b[..safe]);
         // And it is the convolution: the direct path agrees to rounding.
         let direct = convolve_reflect_direct(short, &w);
-        let worst = b
-            .iter()
-            .zip(&direct)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f64::max);
+        let worst = max_abs_diff(&b, &direct);
         assert!(worst < 1e-13, "{worst}");
     }
 
@@ -566,11 +567,7 @@ mod tests {
         at.push(uniform.last);
         let fast = from_uniform(uniform, &values, &at);
         let (searched, _) = resample::linear_inside(uniform, &values, None, &at[..]);
-        let worst = fast
-            .iter()
-            .zip(&searched)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+        let worst = max_abs_diff(&fast, &searched);
         // Both round the position in ln λ to ~1e-15, some 4e-10 of a step here; with
         // values changing by up to 3e-3 per step that is ~1e-12.
         assert!(worst < 5e-12, "{worst}");
