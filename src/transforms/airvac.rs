@@ -255,17 +255,27 @@ pub fn convert_axis_nm(
     let threads = crate::transforms::threads_for(x_nm.len());
     let len = crate::transforms::job_len(x_nm.len(), threads, BLOCK);
     let errors = std::sync::Mutex::new(Vec::new());
+    // Each block is converted into a buffer of the thread's, then copied on while it is
+    // in the L1 cache; a job stops at its first error (the rest of its piece is NaN, and
+    // the vector is dropped).
     let out = crate::transforms::build(
         x_nm.len(),
         threads,
         len,
-        || (),
-        |_, offset, o| {
-            if let Err(e) = work(&x_nm[offset..offset + o.len()], o) {
-                errors
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((offset, e));
+        || [0.0; BLOCK],
+        |buffer, offset, piece| {
+            let part = &x_nm[offset..offset + piece.len()];
+            for (k, block) in part.chunks(BLOCK).enumerate() {
+                let converted = &mut buffer[..block.len()];
+                if let Err(e) = work(block, converted) {
+                    errors
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((offset + k * BLOCK, e));
+                    piece.fill_rest(f64::NAN);
+                    return;
+                }
+                piece.extend_from_slice(converted);
             }
         },
     );

@@ -413,7 +413,9 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
     // Values are moved between the blocks and a batch in tiles of this many elements, so
     // that the batch's part stays in the L1 cache while each block's is read or written.
     const TILE: usize = 64;
-    let work = |(data, scratch): &mut (Vec<f64>, Vec<f64>), base: usize, out_part: &mut [f64]| {
+    let work = |(data, scratch): &mut (Vec<f64>, Vec<f64>),
+                base: usize,
+                out_part: &mut crate::transforms::Piece<'_>| {
         let mut first_block = base / step;
         while first_block < blocks && first_block * step < base + out_part.len() {
             // Block j of the batch goes to lane j/2, in its real (j even) or imaginary part:
@@ -460,19 +462,12 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
                 }
             }
             plan.forward(data, scratch);
-            // Output m of block j is element taps − 1 + m, in slot(j ^ 1); the last blocks
-            // may be short or absent.
-            let first_out = first_block * step - base;
+            // Output m of block j is element taps − 1 + m, in slot(j ^ 1); the blocks' outputs
+            // follow each other, and the last blocks may be short or absent.
             let valid = &data[(taps - 1) * fft::ELEMENT..(taps - 1 + step) * fft::ELEMENT];
-            for (j, out) in out_part[first_out..]
-                .chunks_mut(step)
-                .take(BLOCKS_PER_BATCH)
-                .enumerate()
-            {
+            for j in 0..BLOCKS_PER_BATCH {
                 let at = slot(j ^ 1);
-                for (o, element) in out.iter_mut().zip(valid.chunks_exact(fft::ELEMENT)) {
-                    *o = element[at];
-                }
+                out_part.extend(valid.chunks_exact(fft::ELEMENT).map(|element| element[at]));
             }
             first_block += BLOCKS_PER_BATCH;
         }

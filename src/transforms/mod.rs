@@ -4,7 +4,7 @@
 //! and applies recorded steps.
 //!
 //! Below the module list: the helpers every long pass uses to run in parallel — jobs
-//! from a shared queue, and new arrays zeroed piece by piece by the thread that fills
+//! from a shared queue, and new arrays written piece by piece by the thread that fills
 //! them. Every value is computed by the same operations wherever and whenever it runs,
 //! so no result depends on the threads.
 
@@ -85,21 +85,83 @@ pub(crate) fn run_jobs<J: Send, S>(
     });
 }
 
+/// A piece of a new vector, written front to back. [`build_pair`] hands one to each job
+/// and checks that the job filled it, so the new memory is written once, by the thread
+/// that computes it, and never zeroed first: zeroing would be one more pass over memory
+/// in passes that are limited by memory traffic.
+pub(crate) struct Piece<'a> {
+    slots: &'a mut [MaybeUninit<f64>],
+    /// Slots `..filled` hold values; the rest are not yet written.
+    filled: usize,
+}
+
+impl<'a> Piece<'a> {
+    fn new(slots: &'a mut [MaybeUninit<f64>]) -> Self {
+        Self { slots, filled: 0 }
+    }
+
+    /// A piece of no values, for a second output that is not made.
+    pub(crate) fn none() -> Piece<'static> {
+        Piece {
+            slots: &mut [],
+            filled: 0,
+        }
+    }
+
+    /// Number of values the piece holds when full.
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Writes the next value; panics when the piece is full.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, value: f64) {
+        self.slots[self.filled].write(value);
+        self.filled += 1;
+    }
+
+    /// Writes the next values, as many as `values` yields or the piece has room for.
+    #[inline(always)]
+    pub(crate) fn extend(&mut self, values: impl IntoIterator<Item = f64>) {
+        let mut count = 0;
+        for (slot, value) in self.slots[self.filled..].iter_mut().zip(values) {
+            slot.write(value);
+            count += 1;
+        }
+        self.filled += count;
+    }
+
+    /// Writes `values` next; panics when the piece has less room.
+    #[inline(always)]
+    pub(crate) fn extend_from_slice(&mut self, values: &[f64]) {
+        let end = self.filled + values.len();
+        for (slot, &value) in self.slots[self.filled..end].iter_mut().zip(values) {
+            slot.write(value);
+        }
+        self.filled = end;
+    }
+
+    /// Writes `value` into every slot not yet written.
+    pub(crate) fn fill_rest(&mut self, value: f64) {
+        self.extend(std::iter::repeat(value));
+    }
+
+    fn is_full(&self) -> bool {
+        self.filled == self.slots.len()
+    }
+}
+
 /// A new vector of `n` values (and a second one when `with_second`) made by
 /// `work(state, offset, piece, second piece)` on pieces of `len` values, run as jobs on
-/// `threads` threads ([`run_jobs`]).
-///
-/// Each piece is zeroed by the thread that works on it, just before `work` sees it,
-/// instead of the whole vector up front (`vec![0.0; n]`): these passes are limited by
-/// memory traffic, and zeroing 8 MB in one go sends it all to memory and back once more,
-/// while a piece zeroed just before it is written is still in cache.
+/// `threads` threads ([`run_jobs`]). Each job must fill its pieces ([`Piece`]); one that
+/// does not is a bug, and panics.
 pub(crate) fn build_pair<S>(
     n: usize,
     with_second: bool,
     threads: usize,
     len: usize,
     init: impl Fn() -> S + Sync,
-    work: impl Fn(&mut S, usize, &mut [f64], Option<&mut [f64]>) + Sync,
+    work: impl Fn(&mut S, usize, &mut Piece<'_>, Option<&mut Piece<'_>>) + Sync,
 ) -> (Vec<f64>, Option<Vec<f64>>) {
     let len = len.max(1);
     let mut first: Vec<f64> = Vec::with_capacity(n);
@@ -117,11 +179,17 @@ pub(crate) fn build_pair<S>(
         .enumerate()
         .collect();
     run_jobs(jobs, threads, init, |state, (k, (a, b))| {
-        work(state, k * len, zeroed(a), b.map(zeroed));
+        let mut a = Piece::new(a);
+        let mut b = b.map(Piece::new);
+        work(state, k * len, &mut a, b.as_mut());
+        assert!(
+            a.is_full() && b.as_ref().is_none_or(Piece::is_full),
+            "a job left part of its piece unwritten"
+        );
     });
-    // SAFETY: the pieces cover 0..n of both vectors, and `zeroed` initialised every
-    // element of each before `work` saw it (had a job panicked, `run_jobs` would have
-    // re-raised it before this line).
+    // SAFETY: the pieces cover 0..n of both vectors, and every piece was checked full
+    // just after its job, i.e. every element was written (had a job panicked or a check
+    // failed, `run_jobs` would have re-raised that panic before this line).
     unsafe {
         first.set_len(n);
         if let Some(v) = second.as_mut() {
@@ -137,20 +205,12 @@ pub(crate) fn build<S>(
     threads: usize,
     len: usize,
     init: impl Fn() -> S + Sync,
-    work: impl Fn(&mut S, usize, &mut [f64]) + Sync,
+    work: impl Fn(&mut S, usize, &mut Piece<'_>) + Sync,
 ) -> Vec<f64> {
     build_pair(n, false, threads, len, init, |state, offset, piece, _| {
         work(state, offset, piece)
     })
     .0
-}
-
-/// Zeroes `piece` and hands it back initialised.
-fn zeroed(piece: &mut [MaybeUninit<f64>]) -> &mut [f64] {
-    piece.fill(MaybeUninit::new(0.0));
-    // SAFETY: every element was initialised just above, and MaybeUninit<f64> has the
-    // size, alignment and layout of f64.
-    unsafe { &mut *(piece as *mut [MaybeUninit<f64>] as *mut [f64]) }
 }
 
 /// Whether `pair(values[i], values[i + 1])` holds for every neighbouring pair. Checked a
@@ -170,15 +230,23 @@ pub(crate) fn all_neighbours(values: &[f64], pair: impl Fn(f64, f64) -> bool) ->
 
 /// `values.iter().map(f).collect()`, in parallel jobs for long inputs (same bits).
 pub(crate) fn par_map(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
-    par_map_pieces(values, |v, o| {
-        for (slot, &x) in o.iter_mut().zip(v) {
-            *slot = f(x);
-        }
-    })
+    let n = values.len();
+    let threads = threads_for(n);
+    build(
+        n,
+        threads,
+        job_len(n, threads, 1),
+        || (),
+        |_, offset, piece| piece.extend(values[offset..].iter().map(|&x| f(x))),
+    )
 }
 
-/// A new vector as long as `values`, made by `work(values piece, output piece)` on equal
-/// pieces, in parallel jobs for long inputs.
+/// Values per call of `work` in [`par_map_pieces`]: 4 KB, in the L1 cache.
+const PIECE_BUFFER: usize = 512;
+
+/// A new vector as long as `values`, made by `work(values piece, output piece)` on pieces
+/// of at most [`PIECE_BUFFER`] values, in parallel jobs for long inputs. `work` writes
+/// into a buffer of the thread's, copied on while it is in the L1 cache.
 pub(crate) fn par_map_pieces(values: &[f64], work: impl Fn(&[f64], &mut [f64]) + Sync) -> Vec<f64> {
     let n = values.len();
     let threads = threads_for(n);
@@ -187,8 +255,14 @@ pub(crate) fn par_map_pieces(values: &[f64], work: impl Fn(&[f64], &mut [f64]) +
         n,
         threads,
         len,
-        || (),
-        |_, offset, piece| work(&values[offset..offset + piece.len()], piece),
+        || [0.0; PIECE_BUFFER],
+        |buffer, offset, piece| {
+            for chunk in values[offset..offset + piece.len()].chunks(PIECE_BUFFER) {
+                let out = &mut buffer[..chunk.len()];
+                work(chunk, out);
+                piece.extend_from_slice(out);
+            }
+        },
     )
 }
 
@@ -227,20 +301,56 @@ mod tests {
                 len,
                 || (),
                 |_, offset, x, y| {
-                    for (i, v) in x.iter_mut().enumerate() {
-                        *v = (offset + i) as f64;
-                    }
-                    for (i, v) in y.unwrap().iter_mut().enumerate() {
-                        *v = -((offset + i) as f64);
+                    x.extend((offset..offset + x.len()).map(|i| i as f64));
+                    let y = y.unwrap();
+                    for i in 0..y.len() {
+                        y.push(-((offset + i) as f64));
                     }
                 },
             );
             assert_eq!(a, (0..n).map(|i| i as f64).collect::<Vec<_>>());
             assert_eq!(b.unwrap(), (0..n).map(|i| -(i as f64)).collect::<Vec<_>>());
-            // A piece its job leaves alone reads as zero, never as old memory.
-            let untouched = build(n, threads, len, || (), |_, _, _| {});
-            assert!(untouched.iter().all(|&v| v == 0.0));
         }
+    }
+
+    /// A job that does not fill its piece is caught before anyone reads the vector, which
+    /// would otherwise hold whatever the memory held before.
+    #[test]
+    fn a_piece_left_short_panics() {
+        for (with_second, short_first) in [(false, true), (true, true), (true, false)] {
+            let caught = std::panic::catch_unwind(|| {
+                build_pair(
+                    100,
+                    with_second,
+                    2,
+                    30,
+                    || (),
+                    |_, _, a, b| {
+                        let n = a.len();
+                        a.extend(std::iter::repeat_n(1.0, n - usize::from(short_first)));
+                        if let Some(b) = b {
+                            b.extend(std::iter::repeat_n(1.0, n - usize::from(!short_first)));
+                        }
+                    },
+                )
+            });
+            assert!(
+                caught.is_err(),
+                "second {with_second}, short first {short_first}"
+            );
+        }
+        // Filling the rest makes it whole.
+        let v = build(
+            10,
+            1,
+            10,
+            || (),
+            |_, _, p| {
+                p.push(2.0);
+                p.fill_rest(3.0);
+            },
+        );
+        assert_eq!(v, [2.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]);
     }
 
     #[test]
@@ -264,9 +374,13 @@ mod tests {
     fn parallel_maps_equal_serial_ones() {
         let values: Vec<f64> = (0..300_007).map(|i| (i as f64 * 0.01).sin()).collect();
         let f = |v: f64| v * 3.0 + 1.0;
-        assert_eq!(
-            par_map(&values, f),
-            values.iter().map(|&v| f(v)).collect::<Vec<_>>()
-        );
+        let serial: Vec<f64> = values.iter().map(|&v| f(v)).collect();
+        assert_eq!(par_map(&values, f), serial);
+        let pieces = par_map_pieces(&values, |v, o| {
+            for (o, &v) in o.iter_mut().zip(v) {
+                *o = f(v);
+            }
+        });
+        assert_eq!(pieces, serial);
     }
 }

@@ -13,6 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::transforms::Piece;
+
 /// Why a resample cannot be done.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ResampleError {
@@ -152,7 +154,7 @@ pub(crate) fn linear_inside(
 }
 
 /// Work on one range: (index of its first point, output y, output σ).
-type RangeWork<'a> = dyn Fn(usize, &mut [f64], Option<&mut [f64]>) + Sync + 'a;
+type RangeWork<'a> = dyn Fn(usize, &mut Piece<'_>, Option<&mut Piece<'_>>) + Sync + 'a;
 
 /// New outputs of length `n` (and σ when `with_sigma`) made by `work(first index, output
 /// ranges)` on contiguous ranges: one range for small outputs, parallel jobs for large.
@@ -180,20 +182,20 @@ fn linear_range(
     sigma: Option<&[f64]>,
     grid: impl Axis,
     first: usize,
-    out: &mut [f64],
-    out_sigma: Option<&mut [f64]>,
+    out: &mut Piece<'_>,
+    out_sigma: Option<&mut Piece<'_>>,
 ) {
     if x.len() == 1 {
-        out.fill(y[0]);
+        out.fill_rest(y[0]);
         if let (Some(o), Some(s)) = (out_sigma, sigma) {
-            o.fill(s[0]);
+            o.fill_rest(s[0]);
         }
         return;
     }
     // One loop each with and without σ, as in `flux_range`.
     match (sigma, out_sigma) {
         (Some(s), Some(o)) => linear_range_for::<true>(x, y, s, grid, first, out, o),
-        _ => linear_range_for::<false>(x, y, &[], grid, first, out, &mut []),
+        _ => linear_range_for::<false>(x, y, &[], grid, first, out, &mut Piece::none()),
     }
 }
 
@@ -206,8 +208,8 @@ fn linear_range_for<const WITH_SIGMA: bool>(
     sigma: &[f64],
     grid: impl Axis,
     first: usize,
-    out: &mut [f64],
-    out_sigma: &mut [f64],
+    out: &mut Piece<'_>,
+    out_sigma: &mut Piece<'_>,
 ) {
     let n = x.len();
     // Largest j with x[j] <= g, kept below the last sample: the count of x[1..] <= g.
@@ -220,16 +222,16 @@ fn linear_range_for<const WITH_SIGMA: bool>(
         }
         let (x0, x1) = (x.at(j), x.at(j + 1));
         // numpy.interp's formula: slope·(x − xp[j]) + fp[j]; exactly fp[j+1] at xp[j+1].
-        out[i] = if g == x1 {
+        out.push(if g == x1 {
             y[j + 1]
         } else {
             let slope = (y[j + 1] - y[j]) / (x1 - x0);
             slope * (g - x0) + y[j]
-        };
+        });
         if WITH_SIGMA {
             let t = (g - x0) / (x1 - x0);
             let (a, b) = ((1.0 - t) * sigma[j], t * sigma[j + 1]);
-            out_sigma[i] = (a * a + b * b).sqrt();
+            out_sigma.push((a * a + b * b).sqrt());
         }
     }
 }
@@ -305,14 +307,14 @@ fn flux_range(
     sigma: Option<&[f64]>,
     out_edges: Edges<'_>,
     first: usize,
-    out: &mut [f64],
-    out_sigma: Option<&mut [f64]>,
+    out: &mut Piece<'_>,
+    out_sigma: Option<&mut Piece<'_>>,
 ) {
     // One loop each with and without σ: without, neither σ's products nor its square root
     // are computed (the compiler would otherwise hoist the root out of its branch).
     match (sigma, out_sigma) {
         (Some(s), Some(o)) => flux_range_for::<true>(in_edges, y, s, out_edges, first, out, o),
-        _ => flux_range_for::<false>(in_edges, y, &[], out_edges, first, out, &mut []),
+        _ => flux_range_for::<false>(in_edges, y, &[], out_edges, first, out, &mut Piece::none()),
     }
 }
 
@@ -324,8 +326,8 @@ fn flux_range_for<const WITH_SIGMA: bool>(
     sigma: &[f64],
     out_edges: Edges<'_>,
     first: usize,
-    out: &mut [f64],
-    out_sigma: &mut [f64],
+    out: &mut Piece<'_>,
+    out_sigma: &mut Piece<'_>,
 ) {
     let n_in = y.len();
     // First input bin that may overlap the first output bin: the count of edges
@@ -367,9 +369,9 @@ fn flux_range_for<const WITH_SIGMA: bool>(
             upper = in_edges.at(k + 1);
             add(k, smaller(upper, stop) - lower);
         }
-        out[i] = sum_pf / sum_p;
+        out.push(sum_pf / sum_p);
         if WITH_SIGMA {
-            out_sigma[i] = sum_p2v.sqrt() / sum_p;
+            out_sigma.push(sum_p2v.sqrt() / sum_p);
         }
     }
 }
@@ -459,34 +461,29 @@ mod tests {
             .map(|i| 400.0 + i as f64 * 0.01 + (i as f64).sin() * 1e-4)
             .collect();
         let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).cos()).collect();
-        let s: Vec<f64> = (0..n).map(|i| 0.1 + (i % 7) as f64 * 0.01).collect();
+        let s_in: Vec<f64> = (0..n).map(|i| 0.1 + (i % 7) as f64 * 0.01).collect();
         let grid: Vec<f64> = (0..150_000).map(|i| 401.0 + i as f64 * 0.0123).collect();
-        let (a, sa) = linear(&x, &y, Some(&s), &grid).unwrap();
-        let (b, sb) = flux_conserving(&x, &y, Some(&s), &grid).unwrap();
-        let mut one = vec![0.0; grid.len()];
-        let mut one_s = vec![0.0; grid.len()];
-        linear_range(
-            &x[..],
-            &y,
-            Some(&s),
-            &grid[..],
-            0,
-            &mut one,
-            Some(&mut one_s),
-        );
-        assert_eq!(a, one);
-        assert_eq!(sa.unwrap(), one_s);
-        flux_range(
-            Edges(&x),
-            &y,
-            Some(&s),
-            Edges(&grid),
-            0,
-            &mut one,
-            Some(&mut one_s),
-        );
-        assert_eq!(b, one);
-        assert_eq!(sb.unwrap(), one_s);
+        let (a, sa) = linear(&x, &y, Some(&s_in), &grid).unwrap();
+        let (b, sb) = flux_conserving(&x, &y, Some(&s_in), &grid).unwrap();
+        // One range for the whole grid, on one thread.
+        let one = |range: &RangeWork<'_>| {
+            crate::transforms::build_pair(
+                grid.len(),
+                true,
+                1,
+                grid.len(),
+                || (),
+                |_, _, o, s| range(0, o, s),
+            )
+        };
+        let (one_a, one_sa) =
+            one(&|first, o, s| linear_range(&x[..], &y, Some(&s_in), &grid[..], first, o, s));
+        assert_eq!(a, one_a);
+        assert_eq!(sa, one_sa);
+        let (one_b, one_sb) =
+            one(&|first, o, s| flux_range(Edges(&x), &y, Some(&s_in), Edges(&grid), first, o, s));
+        assert_eq!(b, one_b);
+        assert_eq!(sb, one_sb);
     }
 
     /// The sweep equals the definition, bin by bin and bit for bit: out = Σ p·y / Σ p and
