@@ -333,45 +333,113 @@ fn flux_range_for<const WITH_SIGMA: bool>(
     // First input bin that may overlap the first output bin: the count of edges
     // 1..=n_in at or below its start.
     let first_start = out_edges.at(first);
-    let mut j = in_edges.partition_point(1, n_in + 1, |e| e <= first_start) - 1;
-    // Input bin j lies between these edges; each edge is computed once per bin it bounds.
-    let (mut lower_j, mut upper_j) = (in_edges.at(j), in_edges.at(j + 1));
-    let mut stop = first_start;
-    for i in 0..out.len() {
-        let start = stop;
-        stop = out_edges.at(first + i + 1);
-        // j: the input bin holding `start` (or the first bin, where the data begins later).
-        while upper_j <= start {
-            j += 1;
-            lower_j = upper_j;
-            upper_j = in_edges.at(j + 1);
-        }
-        // Overlaps p with bins j, j + 1, … while they begin before `stop`. Only bin j can
-        // begin before `start`; the later ones begin at the last one's end, so their
-        // overlap is min(upper, stop) − lower. Edges and grid are finite and increasing, so
-        // plain comparisons stand in for min and max (no NaN to order).
-        let (mut sum_p, mut sum_pf, mut sum_p2v) = (0.0, 0.0, 0.0);
-        let mut add = |k: usize, p: f64| {
-            if p > 0.0 {
-                sum_p += p;
-                sum_pf += p * y[k];
-                if WITH_SIGMA {
-                    sum_p2v += p * p * sigma[k] * sigma[k];
-                }
+    let j = in_edges.partition_point(1, n_in + 1, |e| e <= first_start) - 1;
+    let mut sweep = FluxSweep {
+        j,
+        lower_j: in_edges.at(j),
+        upper_j: in_edges.at(j + 1),
+        stop: first_start,
+    };
+    // The bins that end at or before the data's last inner edge, and before the grid's
+    // last edge, read only inner edges (midpoints, no end cases): most of them, swept
+    // without the end cases' branches. The rest take the general edges.
+    let end = first + out.len();
+    let last_inner = in_edges.at(n_in - 1);
+    let inner_end = out_edges
+        .partition_point(first + 1, end.min(out_edges.len() - 2) + 1, |e| {
+            e <= last_inner
+        })
+        .max(first + 1)
+        - 1;
+    let midpoint = |c: &[f64], k: usize| (c[k - 1] + c[k]) / 2.0;
+    sweep.bins::<WITH_SIGMA>(
+        first..inner_end,
+        |k| midpoint(in_edges.0, k),
+        |i| midpoint(out_edges.0, i),
+        y,
+        sigma,
+        out,
+        out_sigma,
+    );
+    sweep.bins::<WITH_SIGMA>(
+        inner_end..end,
+        |k| in_edges.at(k),
+        |i| out_edges.at(i),
+        y,
+        sigma,
+        out,
+        out_sigma,
+    );
+}
+
+/// Where the flux-conserving sweep stands: input bin j, between `lower_j` and `upper_j`,
+/// holds the start of the next output bin, which starts at `stop` of the last one.
+struct FluxSweep {
+    j: usize,
+    lower_j: f64,
+    upper_j: f64,
+    stop: f64,
+}
+
+impl FluxSweep {
+    /// Flux-conserving means of the output `bins`, pushed to `out` (and σ to `out_sigma`
+    /// when `WITH_SIGMA`). `in_edge(k)` and `out_edge(i)` are the edges; the caller passes
+    /// cheaper forms where it knows which edges are read.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn bins<const WITH_SIGMA: bool>(
+        &mut self,
+        bins: std::ops::Range<usize>,
+        in_edge: impl Fn(usize) -> f64,
+        out_edge: impl Fn(usize) -> f64,
+        y: &[f64],
+        sigma: &[f64],
+        out: &mut Piece<'_>,
+        out_sigma: &mut Piece<'_>,
+    ) {
+        let n_in = y.len();
+        for i in bins {
+            let start = self.stop;
+            let stop = out_edge(i + 1);
+            self.stop = stop;
+            // j: the input bin holding `start` (or the first bin, where the data begins
+            // later). Each input edge is computed once per bin it bounds.
+            while self.upper_j <= start {
+                self.j += 1;
+                self.lower_j = self.upper_j;
+                self.upper_j = in_edge(self.j + 1);
             }
-        };
-        let first_lower = if lower_j > start { lower_j } else { start };
-        add(j, smaller(upper_j, stop) - first_lower);
-        let (mut k, mut upper) = (j, upper_j);
-        while upper < stop && k + 1 < n_in {
-            k += 1;
-            let lower = upper;
-            upper = in_edges.at(k + 1);
-            add(k, smaller(upper, stop) - lower);
-        }
-        out.push(sum_pf / sum_p);
-        if WITH_SIGMA {
-            out_sigma.push(sum_p2v.sqrt() / sum_p);
+            // Overlaps p with bins j, j + 1, … while they begin before `stop`. Only bin j
+            // can begin before `start`; the later ones begin at the last one's end, so
+            // their overlap is min(upper, stop) − lower. Edges and grid are finite and
+            // increasing, so plain comparisons stand in for min and max (no NaN to order).
+            let (mut sum_p, mut sum_pf, mut sum_p2v) = (0.0, 0.0, 0.0);
+            let mut add = |k: usize, p: f64| {
+                if p > 0.0 {
+                    sum_p += p;
+                    sum_pf += p * y[k];
+                    if WITH_SIGMA {
+                        sum_p2v += p * p * sigma[k] * sigma[k];
+                    }
+                }
+            };
+            let first_lower = if self.lower_j > start {
+                self.lower_j
+            } else {
+                start
+            };
+            add(self.j, smaller(self.upper_j, stop) - first_lower);
+            let (mut k, mut upper) = (self.j, self.upper_j);
+            while upper < stop && k + 1 < n_in {
+                k += 1;
+                let lower = upper;
+                upper = in_edge(k + 1);
+                add(k, smaller(upper, stop) - lower);
+            }
+            out.push(sum_pf / sum_p);
+            if WITH_SIGMA {
+                out_sigma.push(sum_p2v.sqrt() / sum_p);
+            }
         }
     }
 }
