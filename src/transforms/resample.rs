@@ -86,6 +86,11 @@ pub(crate) trait Axis: Copy + Sync {
     fn len(self) -> usize;
     /// Point i.
     fn at(self, i: usize) -> f64;
+    /// Point i, for i before the last point (a cheaper form where there is one).
+    #[inline(always)]
+    fn inner_at(self, i: usize) -> f64 {
+        self.at(i)
+    }
     /// The first i in `from..to` whose point fails `pred` (`pred` holds for a prefix, as
     /// in `slice::partition_point`).
     fn partition_point(self, from: usize, to: usize, pred: impl Fn(f64) -> bool) -> usize {
@@ -133,8 +138,13 @@ impl Axis for UniformAxis {
         if i == self.n - 1 {
             self.last
         } else {
-            self.first + self.step * i as f64
+            self.inner_at(i)
         }
+    }
+
+    #[inline(always)]
+    fn inner_at(self, i: usize) -> f64 {
+        self.first + self.step * i as f64
     }
 }
 
@@ -215,13 +225,32 @@ fn linear_range_for<const WITH_SIGMA: bool>(
     // Largest j with x[j] <= g, kept below the last sample: the count of x[1..] <= g.
     let g0 = grid.at(first);
     let mut j = (x.partition_point(1, n, |v| v <= g0) - 1).min(n - 2);
-    for i in 0..out.len() {
-        let g = grid.at(first + i);
+    // Points before the grid's last and below x[n − 2] (nearly all) lie strictly inside
+    // their bracket, below its last sample: their loop needs neither the clamp to the last
+    // bracket nor the test for landing on x[j + 1], and reads the grid's inner form.
+    let end = first + out.len();
+    let below = x.at(n - 2);
+    let inner_end = grid.partition_point(first, end.min(grid.len() - 1), |g| g < below);
+    for i in first..inner_end {
+        let g = grid.inner_at(i);
+        while x.at(j + 1) <= g {
+            j += 1;
+        }
+        let (x0, x1) = (x.at(j), x.at(j + 1));
+        // numpy.interp's formula: slope·(x − xp[j]) + fp[j].
+        let slope = (y[j + 1] - y[j]) / (x1 - x0);
+        out.push(slope * (g - x0) + y[j]);
+        if WITH_SIGMA {
+            out_sigma.push(sigma_between(g, x0, x1, sigma[j], sigma[j + 1]));
+        }
+    }
+    for i in inner_end..end {
+        let g = grid.at(i);
         while j + 2 < n && x.at(j + 1) <= g {
             j += 1;
         }
         let (x0, x1) = (x.at(j), x.at(j + 1));
-        // numpy.interp's formula: slope·(x − xp[j]) + fp[j]; exactly fp[j+1] at xp[j+1].
+        // The same formula; exactly fp[j+1] at xp[j+1].
         out.push(if g == x1 {
             y[j + 1]
         } else {
@@ -229,11 +258,17 @@ fn linear_range_for<const WITH_SIGMA: bool>(
             slope * (g - x0) + y[j]
         });
         if WITH_SIGMA {
-            let t = (g - x0) / (x1 - x0);
-            let (a, b) = ((1.0 - t) * sigma[j], t * sigma[j + 1]);
-            out_sigma.push((a * a + b * b).sqrt());
+            out_sigma.push(sigma_between(g, x0, x1, sigma[j], sigma[j + 1]));
         }
     }
+}
+
+/// σ of the linear interpolation at g between (x0, σ0) and (x1, σ1).
+#[inline(always)]
+fn sigma_between(g: f64, x0: f64, x1: f64, sigma0: f64, sigma1: f64) -> f64 {
+    let t = (g - x0) / (x1 - x0);
+    let (a, b) = ((1.0 - t) * sigma0, t * sigma1);
+    (a * a + b * b).sqrt()
 }
 
 /// The bin edges of at least 2 increasing `centres` (midpoints inside, half a step beyond
@@ -552,6 +587,51 @@ mod tests {
             one(&|first, o, s| flux_range(Edges(&x), &y, Some(&s_in), Edges(&grid), first, o, s));
         assert_eq!(b, one_b);
         assert_eq!(sb, one_sb);
+    }
+
+    /// Linear interpolation equals numpy.interp's formula point by point, bit for bit: j
+    /// the last sample at or below g (at most n − 2), slope·(g − x[j]) + y[j], and y[j + 1]
+    /// where g is x[j + 1]. On grids given as numbers and as a uniform grid (the LSF's),
+    /// each ending exactly on the last sample, and through points that land on samples.
+    #[test]
+    fn linear_is_the_formula_bit_for_bit() {
+        let n = 2000;
+        let x: Vec<f64> = (0..n)
+            .map(|i| 400.0 + i as f64 * 0.1 + (i as f64 * 0.7).sin() * 0.03)
+            .collect();
+        let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).cos() * 5.0).collect();
+        let s: Vec<f64> = (0..n).map(|i| 0.1 + (i % 7) as f64 * 0.01).collect();
+        let expect = |g: f64| {
+            let j = (x.partition_point(|&v| v <= g) - 1).min(n - 2);
+            let (x0, x1) = (x[j], x[j + 1]);
+            let v = if g == x1 {
+                y[j + 1]
+            } else {
+                (y[j + 1] - y[j]) / (x1 - x0) * (g - x0) + y[j]
+            };
+            (v, sigma_between(g, x0, x1, s[j], s[j + 1]))
+        };
+        for points in [7usize, 1999, 2000, 2001, 6007] {
+            let uniform = UniformAxis {
+                first: x[0],
+                step: (x[n - 1] - x[0]) / (points - 1) as f64,
+                last: x[n - 1],
+                n: points,
+            };
+            let all: Vec<f64> = (0..points).map(|i| uniform.at(i)).collect();
+            // The same, but with the point just above the middle sample moved onto it.
+            let mut listed = all.clone();
+            listed[all.partition_point(|&g| g < x[n / 2])] = x[n / 2];
+            let (a, sa) = linear_inside(&x[..], &y, Some(&s), uniform);
+            let (b, sb) = linear(&x, &y, Some(&s), &listed).unwrap();
+            for (got, got_s, grid) in [(a, sa, all), (b, sb, listed)] {
+                for (i, g) in grid.iter().enumerate() {
+                    let (v, v_s) = expect(*g);
+                    assert_eq!(got[i].to_bits(), v.to_bits(), "{points} points, point {i}");
+                    assert_eq!(got_s.as_ref().unwrap()[i].to_bits(), v_s.to_bits());
+                }
+            }
+        }
     }
 
     /// The sweep equals the definition, bin by bin and bit for bit: out = Σ p·y / Σ p and
