@@ -419,9 +419,9 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
         let mut first_block = base / step;
         while first_block < blocks && first_block * step < base + out_part.len() {
             // Block j of the batch goes to lane j/2, in its real (j even) or imaginary part:
-            // value slot `slot(j)` of each element. Its inverse transform comes back in the
-            // other part (see below), slot `slot(j ^ 1)`.
-            let slot = |j: usize| j / 2 + (j % 2) * fft::LANES;
+            // value slot j/2 + (j % 2)·LANES of each element; slot `at` holds block
+            // `block_of_slot(at)`. Its inverse transform comes back in the other part (see
+            // below), the slot of block j ^ 1.
             let block_of_slot = |at: usize| 2 * (at % fft::LANES) + at / fft::LANES;
             // The input of each block: a slice of the signal where the block lies inside
             // it, else its padded samples (the ends), or zeros past the last block.
@@ -462,12 +462,21 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
                 }
             }
             plan.forward(data, scratch);
-            // Output m of block j is element taps − 1 + m, in slot(j ^ 1); the blocks' outputs
-            // follow each other, and the last blocks may be short or absent.
+            // Output m of block j is element taps − 1 + m, in the slot of j ^ 1. The elements are
+            // read once, in order, each value to its block's row in `scratch` (free after the
+            // transforms); the rows then follow each other into the output, where the last
+            // blocks may be short or absent.
             let valid = &data[(taps - 1) * fft::ELEMENT..(taps - 1 + step) * fft::ELEMENT];
-            for j in 0..BLOCKS_PER_BATCH {
-                let at = slot(j ^ 1);
-                out_part.extend(valid.chunks_exact(fft::ELEMENT).map(|element| element[at]));
+            let row_of_slot: [usize; fft::ELEMENT] =
+                std::array::from_fn(|at| (block_of_slot(at) ^ 1) * step);
+            let rows = &mut scratch[..BLOCKS_PER_BATCH * step];
+            for (m, element) in valid.chunks_exact(fft::ELEMENT).enumerate() {
+                for (&row, &value) in row_of_slot.iter().zip(element) {
+                    rows[row + m] = value;
+                }
+            }
+            for row in rows.chunks_exact(step) {
+                out_part.extend(row.iter().copied());
             }
             first_block += BLOCKS_PER_BATCH;
         }
