@@ -14,6 +14,7 @@ pub mod lod;
 pub mod provenance;
 pub mod render;
 pub mod samples;
+pub(crate) mod scan;
 pub mod session;
 pub mod spectrum;
 pub mod textfmt;

@@ -92,6 +92,33 @@ impl Spectrum {
                 y: y.len(),
             });
         }
+        // The checks below stop at the first offender, so they run one value at a time;
+        // these vectorised ones pass valid arrays (nearly all) at memory speed first.
+        let valid = crate::scan::all_values(&x_nm, f64::is_finite)
+            && crate::scan::all_values(&y, f64::is_finite)
+            && crate::scan::all_neighbours(&x_nm, |a, b| b > a)
+            && sigma.as_ref().is_none_or(|s| {
+                s.len() == x_nm.len() && crate::scan::all_values(s, |v| v.is_finite() && v >= 0.0)
+            });
+        if !valid {
+            Self::first_problem(&x_nm, &y, sigma.as_deref())?;
+        }
+        Ok(Self {
+            name: name.into(),
+            x_nm,
+            y,
+            sigma,
+            y_unit: String::new(),
+            instrument: String::new(),
+            medium: Medium::Unknown,
+            metadata: Vec::new(),
+            mask: None,
+        })
+    }
+
+    /// The first thing wrong with arrays of equal, non-zero length, in the order
+    /// [`Spectrum::new`] reports them.
+    fn first_problem(x_nm: &[f64], y: &[f64], sigma: Option<&[f64]>) -> Result<(), SpectrumError> {
         if let Some(index) = x_nm.iter().position(|v| !v.is_finite()) {
             return Err(SpectrumError::NonFiniteX { index });
         }
@@ -107,7 +134,7 @@ impl Spectrum {
                 return Err(SpectrumError::NotIncreasing { index });
             }
         }
-        if let Some(s) = &sigma {
+        if let Some(s) = sigma {
             if s.len() != x_nm.len() {
                 return Err(SpectrumError::SigmaLengthMismatch {
                     x: x_nm.len(),
@@ -118,17 +145,7 @@ impl Spectrum {
                 return Err(SpectrumError::BadSigma { index });
             }
         }
-        Ok(Self {
-            name: name.into(),
-            x_nm,
-            y,
-            sigma,
-            y_unit: String::new(),
-            instrument: String::new(),
-            medium: Medium::Unknown,
-            metadata: Vec::new(),
-            mask: None,
-        })
+        Ok(())
     }
 
     /// A spectrum derived from this one: new arrays, the same name, units, instrument,

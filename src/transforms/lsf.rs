@@ -149,8 +149,7 @@ pub fn convolve_gaussian(
     };
     let n = space.len();
     let step = (space[n - 1] - space[0]) / (n - 1) as f64;
-    let uniform =
-        crate::transforms::all_neighbours(&space, |a, b| ((b - a) - step).abs() <= 1e-6 * step);
+    let uniform = crate::scan::all_neighbours(&space, |a, b| ((b - a) - step).abs() <= 1e-6 * step);
     let sigma_px = kernel_fwhm / FWHM_PER_SIGMA / step;
     let weights = gaussian_weights(sigma_px);
     let fft = weights.len() >= FFT_MIN_TAPS;

@@ -213,21 +213,6 @@ pub(crate) fn build<S>(
     .0
 }
 
-/// Whether `pair(values[i], values[i + 1])` holds for every neighbouring pair. Checked a
-/// block at a time without a branch per pair, so it vectorises (a search that stops at
-/// the first failure cannot); long axes are checked on every call.
-pub(crate) fn all_neighbours(values: &[f64], pair: impl Fn(f64, f64) -> bool) -> bool {
-    const BLOCK: usize = 1024;
-    let n = values.len();
-    (0..n.saturating_sub(1)).step_by(BLOCK).all(|start| {
-        let end = (start + BLOCK).min(n - 1);
-        values[start..end]
-            .iter()
-            .zip(&values[start + 1..=end])
-            .fold(true, |ok, (&a, &b)| ok & pair(a, b))
-    })
-}
-
 /// `values.iter().map(f).collect()`, in parallel jobs for long inputs (same bits).
 pub(crate) fn par_map(values: &[f64], f: impl Fn(f64) -> f64 + Sync) -> Vec<f64> {
     let n = values.len();
@@ -351,23 +336,6 @@ mod tests {
             },
         );
         assert_eq!(v, [2.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]);
-    }
-
-    #[test]
-    fn neighbour_checks_see_every_pair() {
-        let increasing = |a: f64, b: f64| b > a;
-        for n in [0usize, 1, 2, 1023, 1024, 1025, 5000] {
-            let mut v: Vec<f64> = (0..n).map(|i| i as f64).collect();
-            assert!(all_neighbours(&v, increasing), "n {n}");
-            // A failure at every position is found, including across block edges.
-            for i in 1..n {
-                let kept = v[i];
-                v[i] = v[i - 1];
-                assert!(!all_neighbours(&v, increasing), "n {n}, i {i}");
-                v[i] = kept;
-            }
-        }
-        assert!(!all_neighbours(&[1.0, f64::NAN, 3.0], increasing));
     }
 
     #[test]

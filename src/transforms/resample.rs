@@ -42,7 +42,7 @@ fn check_grid(grid: &[f64]) -> Result<(), ResampleError> {
     }
     // One pass: finite and strictly increasing (NaN fails the comparison).
     let ok = grid[0].is_finite()
-        && crate::transforms::all_neighbours(grid, |a, b| b > a)
+        && crate::scan::all_neighbours(grid, |a, b| b > a)
         && grid[grid.len() - 1].is_finite();
     if !ok {
         return Err(ResampleError::BadGrid);
