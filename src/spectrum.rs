@@ -267,6 +267,38 @@ mod tests {
         );
     }
 
+    /// Long arrays go through the vectorised checks first: a problem deep inside, past
+    /// their first blocks, is still found and reported at its index.
+    #[test]
+    fn finds_problems_deep_inside_long_arrays() {
+        let n = 5000;
+        let x: Vec<f64> = (0..n).map(|i| 400.0 + i as f64).collect();
+        let y = vec![1.0; n];
+        let s = vec![0.1; n];
+        let new = |x: &[f64], y: &[f64], s: &[f64]| {
+            Spectrum::new("a", x.to_vec(), y.to_vec(), Some(s.to_vec())).map(|_| ())
+        };
+        assert_eq!(new(&x, &y, &s), Ok(()));
+        let mut bad = y.clone();
+        bad[3001] = f64::INFINITY;
+        assert_eq!(
+            new(&x, &bad, &s),
+            Err(SpectrumError::NonFiniteY { index: 3001 })
+        );
+        let mut bad = x.clone();
+        bad[4000] = bad[3999] - 0.5;
+        assert_eq!(
+            new(&bad, &y, &s),
+            Err(SpectrumError::NotIncreasing { index: 4000 })
+        );
+        let mut bad = s.clone();
+        bad[n - 1] = -1e-300;
+        assert_eq!(
+            new(&x, &y, &bad),
+            Err(SpectrumError::BadSigma { index: n - 1 })
+        );
+    }
+
     #[test]
     fn keeps_valid_arrays() {
         let s = Spectrum::new("a", vec![1.0, 2.0], vec![3.0, 4.0], Some(vec![0.1, 0.2])).unwrap();
