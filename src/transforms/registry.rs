@@ -8,6 +8,7 @@
 //! `docs/specs/ids.md`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -398,8 +399,53 @@ pub fn apply_identified(
     input_ref: Identified<'_>,
     pool: &[Identified<'_>],
 ) -> Result<Applied, TransformError> {
-    let input = input_ref.spectrum;
-    let input_id = input_ref.id.clone();
+    let computed = compute(step, input_ref.spectrum, &mut || input_ref.id.clone(), pool)?;
+    let output_id = computed.spectrum.dataset_id();
+    let records = computed
+        .record
+        .finish(step, input_ref.id.clone(), output_id.clone());
+    Ok(Applied {
+        spectrum: computed.spectrum,
+        output_id,
+        records,
+    })
+}
+
+/// A step's result before its records are made: they name the Dataset IDs of the step's
+/// input and output, which may still be being computed ([`apply_steps`]).
+struct Computed {
+    spectrum: Spectrum,
+    record: PendingRecord,
+}
+
+/// What a step's records hold besides the IDs of its input and output.
+struct PendingRecord {
+    /// Complete records of steps made on the way (math_op's resampling of B onto A).
+    inner_records: Vec<StepRecord>,
+    /// The step's parents after its input, in order (a match grid, math_op's B).
+    other_parents: Vec<DatasetId>,
+    notes: BTreeMap<String, serde_json::Value>,
+}
+
+impl PendingRecord {
+    /// The step's records, inner ones first, once both IDs are known.
+    fn finish(self, step: &Step, input_id: DatasetId, output_id: DatasetId) -> Vec<StepRecord> {
+        let mut parents = vec![input_id];
+        parents.extend(self.other_parents);
+        let mut records = self.inner_records;
+        records.push(record(step, parents, output_id, self.notes));
+        records
+    }
+}
+
+/// Applies `step` to `input`; `input_id` gives the input's Dataset ID where the
+/// computation itself needs it (math_op), which is rarely.
+fn compute(
+    step: &Step,
+    input: &Spectrum,
+    input_id: &mut dyn FnMut() -> DatasetId,
+    pool: &[Identified<'_>],
+) -> Result<Computed, TransformError> {
     let find = |id: &DatasetId| {
         pool.iter()
             .find(|s| s.id == id)
@@ -408,7 +454,7 @@ pub fn apply_identified(
     };
     let mut notes = BTreeMap::new();
     let mut records = Vec::new();
-    let mut parents = vec![input_id.clone()];
+    let mut parents = Vec::new();
     let out = match step {
         Step::AirvacConvert(p) => {
             let (to, name) = match p.to {
@@ -557,6 +603,7 @@ pub fn apply_identified(
                     .first()
                     .ok_or_else(|| TransformError::Math("needs a second input B".into()))?,
                 [a, b] => {
+                    let input_id = input_id();
                     if a != &input_id {
                         return Err(TransformError::Math(format!(
                             "inputs[0] is {a}, but the step's input is {input_id}"
@@ -578,17 +625,18 @@ pub fn apply_identified(
                 ));
             }
             let a_x: Vec<f64> = keep.iter().map(|&i| input.x_nm()[i]).collect();
+            let a_id = input_id();
             let resample_step = Step::Resample(ResampleParams {
                 method: ResampleMethod::Linear,
                 grid: Grid::Match {
-                    dataset_id: input_id.clone(),
+                    dataset_id: a_id.clone(),
                 },
             });
             let mut rnotes = BTreeMap::new();
             let b_on_a = resample_spectrum(b, &a_x, ResampleMethod::Linear, &mut rnotes)?;
             records.push(record(
                 &resample_step,
-                vec![b_id.clone(), input_id.clone()],
+                vec![b_id.clone(), a_id],
                 b_on_a.dataset_id(),
                 rnotes,
             ));
@@ -636,12 +684,13 @@ pub fn apply_identified(
             s
         }
     };
-    let output_id = out.dataset_id();
-    records.push(record(step, parents, output_id.clone(), notes));
-    Ok(Applied {
+    Ok(Computed {
         spectrum: out,
-        output_id,
-        records,
+        record: PendingRecord {
+            inner_records: records,
+            other_parents: parents,
+            notes,
+        },
     })
 }
 
@@ -745,6 +794,12 @@ fn log_uniform_grid(start: f64, stop: f64, n: usize) -> Result<Vec<f64>, Transfo
 
 /// Applies steps in order to `input`, collecting every record. Nothing is returned when
 /// any step fails (all or nothing).
+///
+/// The records name every intermediate result by its Dataset ID, a serial sha256 pass
+/// over its arrays. Those passes run on threads of their own while the next steps
+/// compute (the steps' own passes use every core), and the records are made once all are
+/// known: the same records, sooner. At most [`HASHES_AT_ONCE`] run at a time, which
+/// bounds the intermediate spectra kept alive for them.
 pub fn apply_steps(
     steps: &[Step],
     input: &Spectrum,
@@ -756,21 +811,81 @@ pub fn apply_steps(
         .zip(pool)
         .map(|(id, spectrum)| Identified { id, spectrum })
         .collect();
-    // The first step reads the input in place; later ones read the previous result.
-    let mut current: Option<Spectrum> = None;
-    let mut current_id = input.dataset_id();
-    let mut records = Vec::new();
-    for (k, step) in steps.iter().enumerate() {
-        let from = Identified {
-            id: &current_id,
-            spectrum: current.as_ref().unwrap_or(input),
+    std::thread::scope(|scope| {
+        // Dataset ID d: 0 is the input's, k + 1 that of step k's result.
+        let mut hashes = Hashes::new(scope);
+        hashes.start(move || input.dataset_id());
+        let mut current: Option<Arc<Spectrum>> = None;
+        let mut pending = Vec::with_capacity(steps.len());
+        for (k, step) in steps.iter().enumerate() {
+            let from = current.as_deref().unwrap_or(input);
+            let computed = compute(step, from, &mut || hashes.id(k), &pool).map_err(|e| (k, e))?;
+            let out = Arc::new(computed.spectrum);
+            let hashed = Arc::clone(&out);
+            hashes.start(move || hashed.dataset_id());
+            current = Some(out);
+            pending.push(computed.record);
+        }
+        let mut records = Vec::new();
+        for (k, (step, record)) in steps.iter().zip(pending).enumerate() {
+            records.extend(record.finish(step, hashes.id(k), hashes.id(k + 1)));
+        }
+        let result = match current {
+            // Every hashing thread has been joined, and has dropped its share.
+            Some(out) => Arc::try_unwrap(out).unwrap_or_else(|out| (*out).clone()),
+            None => input.clone(),
         };
-        let applied = apply_identified(step, from, &pool).map_err(|e| (k, e))?;
-        current = Some(applied.spectrum);
-        current_id = applied.output_id;
-        records.extend(applied.records);
+        Ok((result, records))
+    })
+}
+
+/// Dataset IDs hashed on scoped threads ([`apply_steps`]), joined when asked for.
+struct Hashes<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    /// By dataset: the ID once known.
+    ids: Vec<Option<DatasetId>>,
+    /// By dataset: the thread computing the ID, until joined.
+    running: Vec<Option<std::thread::ScopedJoinHandle<'scope, DatasetId>>>,
+}
+
+/// Hashing threads running at once in [`apply_steps`].
+const HASHES_AT_ONCE: usize = 2;
+
+impl<'scope, 'env> Hashes<'scope, 'env> {
+    fn new(scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+        Self {
+            scope,
+            ids: Vec::new(),
+            running: Vec::new(),
+        }
     }
-    Ok((current.unwrap_or_else(|| input.clone()), records))
+
+    /// Starts hashing the next dataset, first waiting for the oldest running hash when
+    /// [`HASHES_AT_ONCE`] are.
+    fn start(&mut self, hash: impl FnOnce() -> DatasetId + Send + 'scope) {
+        let running: Vec<usize> = (0..self.running.len())
+            .filter(|&d| self.running[d].is_some())
+            .collect();
+        if running.len() >= HASHES_AT_ONCE {
+            self.id(running[0]);
+        }
+        self.running.push(Some(self.scope.spawn(hash)));
+        self.ids.push(None);
+    }
+
+    /// Dataset ID `d`, waiting for its thread if it is still hashing.
+    fn id(&mut self, d: usize) -> DatasetId {
+        if let Some(handle) = self.running[d].take() {
+            // A panic while hashing (none is expected) is re-raised here.
+            let id = handle
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            self.ids[d] = Some(id);
+        }
+        self.ids[d]
+            .clone()
+            .expect("every started hash is joined before it is read")
+    }
 }
 
 #[cfg(test)]
@@ -848,6 +963,68 @@ mod tests {
         // Deterministic: the same chain gives the same IDs.
         let (_, again) = apply_steps(&steps, &input, &[]).unwrap();
         assert_eq!(records, again);
+    }
+
+    /// `apply_steps` hashes intermediate results on threads while later steps compute;
+    /// its records are exactly those of applying the steps one at a time, including
+    /// math_op with named inputs (which reads its input's ID mid-step) and a match grid,
+    /// and a failing step still names itself.
+    #[test]
+    fn pipelined_ids_give_the_records_of_one_step_at_a_time() {
+        let input = spectrum();
+        let b = {
+            let x: Vec<f64> = (0..300).map(|i| 605.0 + 0.3 * i as f64).collect();
+            let y: Vec<f64> = x.iter().map(|v| 2.0 + 0.001 * v).collect();
+            Spectrum::new("b", x, y, Some(vec![0.02; 300])).unwrap()
+        };
+        let b_id = b.dataset_id();
+        // A grid to match, inside the difference's span.
+        let c = {
+            let x: Vec<f64> = (0..100).map(|i| 620.0 + 0.5 * i as f64).collect();
+            Spectrum::new("c", x, vec![1.0; 100], None).unwrap()
+        };
+        // The ID math_op names as A is the input's after the first two steps.
+        let first_two = parse_steps(
+            r#"[{"kind":"airvac_convert","params":{"to":"vacuum"}},
+                {"kind":"smooth","params":{"method":"sg","window":5,"poly":2}}]"#,
+        )
+        .unwrap();
+        let (a, _) = apply_steps(&first_two, &input, &[]).unwrap();
+        let steps = parse_steps(&format!(
+            r#"[{{"kind":"airvac_convert","params":{{"to":"vacuum"}}}},
+                {{"kind":"smooth","params":{{"method":"sg","window":5,"poly":2}}}},
+                {{"kind":"math_op","params":{{"op":"A_minus_B","inputs":["{}","{}"]}}}},
+                {{"kind":"resample","params":{{"method":"linear","grid":{{"match":{{"dataset_id":"{}"}}}}}}}},
+                {{"kind":"normalize","params":{{"mode":"max"}}}}]"#,
+            a.dataset_id(),
+            b_id,
+            c.dataset_id()
+        ))
+        .unwrap();
+        let pool = [b, c];
+        let (out, records) = apply_steps(&steps, &input, &pool).unwrap();
+        let mut one_by_one = Vec::new();
+        let mut current = input.clone();
+        for step in &steps {
+            let applied = apply_step(step, &current, &pool).unwrap();
+            one_by_one.extend(applied.records);
+            current = applied.spectrum;
+        }
+        assert_eq!(records, one_by_one);
+        assert_eq!(records.len(), 6, "math_op records B's resampling too");
+        assert_eq!(out.x_nm(), current.x_nm());
+        assert_eq!(out.y(), current.y());
+        // A step that fails after others have started hashing: nothing, and its index.
+        let mut failing = steps.clone();
+        failing.push(
+            parse_steps(r#"[{"kind":"airvac_convert","params":{"to":"vacuum"}}]"#)
+                .unwrap()
+                .remove(0),
+        );
+        assert!(matches!(
+            apply_steps(&failing, &input, &pool),
+            Err((5, TransformError::AlreadyInMedium("vacuum")))
+        ));
     }
 
     #[test]
