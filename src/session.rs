@@ -135,7 +135,7 @@ pub enum Command {
         visible: bool,
     },
     /// Adds a dataset derived by transform steps (computed beforehand, see
-    /// [`derive`]) with their records; with `replace`, the derived trace takes that
+    /// [`derive()`]) with their records; with `replace`, the derived trace takes that
     /// trace's place on the canvas (the parent stays in the Library).
     AddDerived {
         dataset: Dataset,
@@ -374,7 +374,7 @@ impl Session {
     }
 
     /// Runs a step on a dataset and adds the result (CLI and tests; the GUI runs
-    /// [`derive`] in the background for large data, then applies [`Command::AddDerived`]).
+    /// [`derive()`] in the background for large data, then applies [`Command::AddDerived`]).
     pub fn apply_step(
         &mut self,
         input: &DatasetId,

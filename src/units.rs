@@ -26,7 +26,7 @@ pub enum XUnit {
     /// Micrometres, 1000 nm.
     #[serde(rename = "micrometer")]
     Micrometer,
-    /// Wavenumber in cm⁻¹ (vacuum-style reciprocal wavelength, 1e7 / λ[nm]).
+    /// Wavenumber in cm⁻¹ (vacuum-style reciprocal wavelength, 1e7 / λ, λ in nm).
     #[serde(rename = "wavenumber_cm-1")]
     WavenumberPerCm,
 }

@@ -97,7 +97,7 @@ pub struct OutputEntry {
     pub row_count: Option<u64>,
 }
 
-/// A reference, numbered [n] in the order of the active traces.
+/// A reference, numbered \[n\] in the order of the active traces.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Citation {

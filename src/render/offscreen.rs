@@ -1,5 +1,5 @@
 //! Offscreen rendering of the canvas on the CPU: a headless egui context runs
-//! [`draw_canvas`](super::draw_canvas) at the view's canvas size and pixels-per-point, egui
+//! [`super::draw_canvas`] at the view's canvas size and pixels-per-point, egui
 //! tessellates, and this module rasterises the meshes itself (no GPU), with egui's
 //! conventions: premultiplied sRGB-gamma colours, vertex colour × texture, blending
 //! `dst = src + dst·(1 − src.a)` in gamma space, bilinear texture sampling, and the

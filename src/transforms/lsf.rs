@@ -6,18 +6,18 @@
 //! `scipy.ndimage.gaussian_filter1d(y, σ_px, mode='reflect', truncate=4.0)`. Other grids
 //! are interpolated linearly onto a uniform grid with as many samples, convolved, and
 //! interpolated back (documented as an approximation; σ follows the same path). The way
-//! back reads the uniform grid by fractional index ([`from_uniform`]).
+//! back reads the uniform grid by fractional index (`from_uniform`).
 //!
 //! With `convolve_down_only`, the kernel is √(target² − current²) (in FWHM, or in 1/R),
 //! and a target sharper than the data is an error.
 //!
-//! ln λ comes from [`ln_normal`], fdlibm's logarithm in plain IEEE operations: within
+//! ln λ comes from `ln_normal`, fdlibm's logarithm in plain IEEE operations: within
 //! 1 ulp of the platform's `ln`, the same bits on every platform, and vectorised.
 //!
 //! Short kernels are convolved directly; long ones by FFT, switching at [`FFT_MIN_TAPS`],
 //! the crossover measured by `benches/transforms.rs`. Both paths give the same bits on
 //! every machine: the direct path's SIMD variants keep the scalar order of operations,
-//! and the FFT is our own batched radix-4 ([`fft`]), whose vector variants do too and
+//! and the FFT is our own batched radix-4 (`fft`), whose vector variants do too and
 //! whose twiddles come from its own sine and cosine. (A library FFT that picks its
 //! algorithm by CPU would change the last bits from one machine to another, and with
 //! them derived IDs.)
@@ -360,10 +360,10 @@ fn padded_range(v: &[f64], from: isize, to: isize) -> Vec<f64> {
 }
 
 /// FFT convolution with reflect edges (symmetric kernel, odd length): overlap-save in
-/// blocks small enough to stay in cache, by our own batched FFT ([`fft`], the same bits
+/// blocks small enough to stay in cache, by our own batched FFT (`fft`, the same bits
 /// on every CPU). Each complex transform carries two real blocks, one as its real part
 /// and one as its imaginary part (the kernel is real, so they convolve independently),
-/// and a batch carries [`fft::LANES`] such transforms.
+/// and a batch carries `fft::LANES` such transforms.
 pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
     let taps = w.len();
     let radius = taps / 2;

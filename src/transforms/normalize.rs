@@ -16,7 +16,7 @@ pub enum Normalization {
     None,
     /// y / max |y|.
     Max,
-    /// y / ∫ |y| dλ[nm].
+    /// y / ∫ |y| dλ (λ in nm).
     Area,
 }
 

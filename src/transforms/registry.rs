@@ -798,7 +798,7 @@ fn log_uniform_grid(start: f64, stop: f64, n: usize) -> Result<Vec<f64>, Transfo
 /// The records name every intermediate result by its Dataset ID, a serial sha256 pass
 /// over its arrays. Those passes run on threads of their own while the next steps
 /// compute (the steps' own passes use every core), and the records are made once all are
-/// known: the same records, sooner. At most [`HASHES_AT_ONCE`] run at a time, which
+/// known: the same records, sooner. At most two run at a time, which
 /// bounds the intermediate spectra kept alive for them.
 pub fn apply_steps(
     steps: &[Step],
