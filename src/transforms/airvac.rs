@@ -231,10 +231,9 @@ pub fn convert_axis_nm(
     to: TargetMedium,
     formula: AirFormula,
 ) -> Result<Vec<f64>, AirVacError> {
-    // Checked a block at a time without a branch per value (it vectorises); the search
-    // for the first offender runs only when there is one.
-    let below = |values: &[f64]| values.iter().fold(false, |any, &x| any | (x < AIR_MIN_NM));
-    if x_nm.chunks(BLOCK).any(below)
+    // A vectorised check first; the search for the first offender runs only when one
+    // fails it (NaN fails it too, but is not below the limit: it goes on, as before).
+    if !crate::scan::all_values(x_nm, |x| x >= AIR_MIN_NM)
         && let Some(&x) = x_nm.iter().find(|&&x| x < AIR_MIN_NM)
     {
         return Err(AirVacError::BelowAirLimit(x));

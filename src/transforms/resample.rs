@@ -292,8 +292,16 @@ impl Axis for Edges<'_> {
         } else if k == n {
             c[n - 1] + (c[n - 1] - c[n - 2]) / 2.0
         } else {
-            (c[k - 1] + c[k]) / 2.0
+            self.inner(k)
         }
+    }
+}
+
+impl Edges<'_> {
+    /// Edge k for 0 < k < n: the midpoint of centres k − 1 and k.
+    #[inline(always)]
+    fn inner(self, k: usize) -> f64 {
+        (self.0[k - 1] + self.0[k]) / 2.0
     }
 }
 
@@ -386,11 +394,10 @@ fn flux_range_for<const WITH_SIGMA: bool>(
         })
         .max(first + 1)
         - 1;
-    let midpoint = |c: &[f64], k: usize| (c[k - 1] + c[k]) / 2.0;
     sweep.bins::<WITH_SIGMA>(
         first..inner_end,
-        |k| midpoint(in_edges.0, k),
-        |i| midpoint(out_edges.0, i),
+        |k| in_edges.inner(k),
+        |i| out_edges.inner(i),
         y,
         sigma,
         out,
@@ -589,6 +596,16 @@ mod tests {
         assert_eq!(sb, one_sb);
     }
 
+    /// `n` samples about 0.1 nm apart from 400 nm, unevenly; y oscillating; σ varying.
+    fn wavy_data(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let x = (0..n)
+            .map(|i| 400.0 + i as f64 * 0.1 + (i as f64 * 0.7).sin() * 0.03)
+            .collect();
+        let y = (0..n).map(|i| (i as f64 * 0.37).cos() * 5.0).collect();
+        let s = (0..n).map(|i| 0.1 + (i % 7) as f64 * 0.01).collect();
+        (x, y, s)
+    }
+
     /// Linear interpolation equals numpy.interp's formula point by point, bit for bit: j
     /// the last sample at or below g (at most n − 2), slope·(g − x[j]) + y[j], and y[j + 1]
     /// where g is x[j + 1]. On grids given as numbers and as a uniform grid (the LSF's),
@@ -596,11 +613,7 @@ mod tests {
     #[test]
     fn linear_is_the_formula_bit_for_bit() {
         let n = 2000;
-        let x: Vec<f64> = (0..n)
-            .map(|i| 400.0 + i as f64 * 0.1 + (i as f64 * 0.7).sin() * 0.03)
-            .collect();
-        let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).cos() * 5.0).collect();
-        let s: Vec<f64> = (0..n).map(|i| 0.1 + (i % 7) as f64 * 0.01).collect();
+        let (x, y, s) = wavy_data(n);
         let expect = |g: f64| {
             let j = (x.partition_point(|&v| v <= g) - 1).min(n - 2);
             let (x0, x1) = (x[j], x[j + 1]);
@@ -641,11 +654,7 @@ mod tests {
     #[test]
     fn the_sweep_is_the_definition_bit_for_bit() {
         let n = 3000;
-        let x: Vec<f64> = (0..n)
-            .map(|i| 400.0 + i as f64 * 0.1 + (i as f64 * 0.7).sin() * 0.03)
-            .collect();
-        let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).cos() * 5.0).collect();
-        let s: Vec<f64> = (0..n).map(|i| 0.1 + (i % 7) as f64 * 0.01).collect();
+        let (x, y, s) = wavy_data(n);
         let edges = Edges(&x);
         for step in [0.0123, 0.0991, 0.1, 0.1037, 0.37, 2.9] {
             let grid: Vec<f64> = (0..)
