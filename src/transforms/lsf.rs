@@ -457,10 +457,10 @@ pub fn convolve_reflect_fft(v: &[f64], w: &[f64]) -> Vec<f64> {
                 }
             }
             plan.forward(data, scratch);
-            // Output m of block j is element taps − 1 + m, in the slot of j ^ 1. The elements are
-            // read once, in order, each value to its block's row in `scratch` (free after the
-            // transforms); the rows then follow each other into the output, where the last
-            // blocks may be short or absent.
+            // Output m of block j is element taps − 1 + m, in the slot of j ^ 1. The
+            // elements are read once, in order, each value to its block's row in `scratch`
+            // (free after the transforms); the rows then follow each other into the output,
+            // where the last blocks may be short or absent.
             let valid = &data[(taps - 1) * fft::ELEMENT..(taps - 1 + step) * fft::ELEMENT];
             let row_of_slot: [usize; fft::ELEMENT] =
                 std::array::from_fn(|at| (block_of_slot(at) ^ 1) * step);

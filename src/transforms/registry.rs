@@ -798,8 +798,8 @@ fn log_uniform_grid(start: f64, stop: f64, n: usize) -> Result<Vec<f64>, Transfo
 /// The records name every intermediate result by its Dataset ID, a serial sha256 pass
 /// over its arrays. Those passes run on threads of their own while the next steps
 /// compute (the steps' own passes use every core), and the records are made once all are
-/// known: the same records, sooner. At most two run at a time, which
-/// bounds the intermediate spectra kept alive for them.
+/// known: the same records, sooner. At most two run at a time, which bounds the
+/// intermediate spectra kept alive for them.
 pub fn apply_steps(
     steps: &[Step],
     input: &Spectrum,
@@ -863,11 +863,10 @@ impl<'scope, 'env> Hashes<'scope, 'env> {
     /// Starts hashing the next dataset, first waiting for the oldest running hash when
     /// [`HASHES_AT_ONCE`] are.
     fn start(&mut self, hash: impl FnOnce() -> DatasetId + Send + 'scope) {
-        let running: Vec<usize> = (0..self.running.len())
-            .filter(|&d| self.running[d].is_some())
-            .collect();
-        if running.len() >= HASHES_AT_ONCE {
-            self.id(running[0]);
+        if self.running.iter().flatten().count() >= HASHES_AT_ONCE
+            && let Some(oldest) = self.running.iter().position(Option::is_some)
+        {
+            self.id(oldest);
         }
         self.running.push(Some(self.scope.spawn(hash)));
         self.ids.push(None);
