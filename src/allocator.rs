@@ -2,6 +2,8 @@
 //! includes this file) so that they measure what the app does. Not part of the library:
 //! process-wide configuration belongs at the binary's edge.
 
+#![allow(unsafe_code)] // see Cargo.toml [lints]: this module needs unsafe, each block says why
+
 /// Options of the bundled mimalloc v3 (`mi_option_e` in its `mimalloc.h`): the purge
 /// delay in ms (default 1000), and its multiplier for arenas (default 1).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;

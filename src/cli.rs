@@ -287,27 +287,33 @@ fn inspect(file: &Path, json: bool, options: &ReadOptions) -> Result<(), Failure
                 medium: s.medium.as_str().to_string(),
                 instrument: s.instrument.clone(),
                 reason: None,
-                warnings,
+                warnings: warnings.iter().map(ToString::to_string).collect(),
             }
         })
         .collect();
-    reports.extend(loaded.not_spectra.iter().map(|n| InspectReport {
-        dataset_id: None,
-        format: loaded.format.to_string(),
-        name: n.name.clone(),
-        spectrum_number: None,
-        plottable: false,
-        n_points: n.n_points,
-        x_unit: n.x_unit.clone(),
-        x_nm_min: None,
-        x_nm_max: None,
-        y_unit: n.y_unit.clone(),
-        has_sigma: false,
-        n_masked: 0,
-        medium: "unknown".into(),
-        instrument: String::new(),
-        reason: Some(n.reason.clone()),
-        warnings: loaded.warnings_for(&n.name),
+    reports.extend(loaded.not_spectra.iter().map(|n| {
+        InspectReport {
+            dataset_id: None,
+            format: loaded.format.to_string(),
+            name: n.name.clone(),
+            spectrum_number: None,
+            plottable: false,
+            n_points: n.n_points,
+            x_unit: n.x_unit.clone(),
+            x_nm_min: None,
+            x_nm_max: None,
+            y_unit: n.y_unit.clone(),
+            has_sigma: false,
+            n_masked: 0,
+            medium: "unknown".into(),
+            instrument: String::new(),
+            reason: Some(n.reason.clone()),
+            warnings: loaded
+                .warnings_for(&n.name)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        }
     }));
     let several = loaded.spectra.len() > 1;
     let mut stdout = std::io::stdout().lock();
@@ -389,8 +395,10 @@ fn convert(file: &Path, out: &Path, unit: XUnit, options: &ReadOptions) -> Resul
             out.display()
         )));
     }
-    crate::atomic::write_atomic(out, |w| write_csv(w, &d.spectrum, &d.id, unit))
-        .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))
+    crate::atomic::write_atomic(out, |w| {
+        crate::canonical_csv::write_spectrum(w, &d.spectrum, &d.id, unit)
+    })
+    .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))
 }
 
 fn export(recipe_path: &Path, out: &Path) -> Result<(), Failure> {
@@ -512,68 +520,13 @@ fn apply(
         )));
     }
     let id = result.dataset_id();
-    crate::atomic::write_atomic(out, |w| write_csv(w, &result, &id, XUnit::Nanometer))
-        .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))?;
+    crate::atomic::write_atomic(out, |w| {
+        crate::canonical_csv::write_spectrum(w, &result, &id, XUnit::Nanometer)
+    })
+    .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))?;
     if json {
         let text = serde_json::to_string_pretty(&records).expect("records serialize");
         println!("{text}");
     }
-    Ok(())
-}
-
-/// Writes a spectrum as CSV in `unit`, rows in increasing order of that unit. Numbers use
-/// the shortest text that reads back to the same f64.
-pub fn write_csv(
-    w: &mut dyn Write,
-    spectrum: &crate::spectrum::Spectrum,
-    id: &crate::ids::DatasetId,
-    unit: XUnit,
-) -> std::io::Result<()> {
-    writeln!(
-        w,
-        "# {} (dataset {})",
-        spectrum.name.replace(['\n', '\r'], " "),
-        id
-    )?;
-    let y_header = if spectrum.y_unit.is_empty() {
-        "y".to_string()
-    } else {
-        format!("y ({})", spectrum.y_unit)
-    };
-    let sigma = spectrum.sigma();
-    let mask = spectrum.mask();
-    write!(w, "{},{}", unit.csv_header(), y_header)?;
-    if sigma.is_some() {
-        write!(w, ",sigma")?;
-    }
-    if mask.is_some() {
-        write!(w, ",masked")?;
-    }
-    writeln!(w)?;
-    let n = spectrum.len();
-    let x = spectrum.x_nm();
-    let y = spectrum.y();
-    // Rows are formatted into a buffer and written in blocks (this runs per sample).
-    let mut buf = ryu::Buffer::new();
-    let mut block = Vec::with_capacity(1 << 16);
-    for k in 0..n {
-        let i = if unit.is_reversed() { n - 1 - k } else { k };
-        crate::textfmt::push_f64(&mut block, &mut buf, unit.from_nm(x[i]));
-        block.push(b',');
-        crate::textfmt::push_f64(&mut block, &mut buf, y[i]);
-        if let Some(s) = sigma {
-            block.push(b',');
-            crate::textfmt::push_f64(&mut block, &mut buf, s[i]);
-        }
-        if let Some(m) = mask {
-            block.extend_from_slice(if m[i] { b",1" } else { b",0" });
-        }
-        block.push(b'\n');
-        if block.len() >= (1 << 16) - 128 {
-            w.write_all(&block)?;
-            block.clear();
-        }
-    }
-    w.write_all(&block)?;
     Ok(())
 }

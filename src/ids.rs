@@ -7,8 +7,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::spectrum::Spectrum;
-
 /// Domain-separation tag: the first field of every Dataset ID encoding.
 pub const DATASET_ID_TAG: &str = "spectra-workbench/dataset/v1";
 
@@ -71,20 +69,35 @@ fn feed_f64s(hasher: &mut Sha256, values: &[f64]) {
     }
 }
 
-/// The Dataset ID of a spectrum: sha256 over the fields, in this order, each
+/// The fields a Dataset ID covers, borrowed from wherever they live (a spectrum, a
+/// store blob being verified). Name, medium and metadata are deliberately not among
+/// them: the same numbers from a renamed file are the same dataset.
+#[derive(Clone, Copy, Debug)]
+pub struct IdFields<'a> {
+    /// Wavelengths in nm, increasing.
+    pub x_nm: &'a [f64],
+    pub y: &'a [f64],
+    /// One-sigma uncertainties, when known (same length as `x_nm`).
+    pub sigma: Option<&'a [f64]>,
+    pub y_unit: &'a str,
+    pub instrument: &'a str,
+    /// Per-sample mask flags, when any sample is masked.
+    pub mask: Option<&'a [bool]>,
+}
+
+/// The Dataset ID of a spectrum's fields: sha256 over, in this order, each
 /// length-prefixed: tag, x_nm, y, σ (zero-length when absent), y unit (UTF-8),
 /// instrument (UTF-8), and, only when some sample is masked, `"mask"` and one byte (0/1)
-/// per sample. Name, medium and metadata are deliberately not part of it: the
-/// same numbers from a renamed file are the same dataset.
-pub fn dataset_id(spectrum: &Spectrum) -> DatasetId {
+/// per sample.
+pub fn dataset_id_of(fields: &IdFields<'_>) -> DatasetId {
     let mut hasher = Sha256::new();
     feed_bytes(&mut hasher, DATASET_ID_TAG.as_bytes());
-    feed_f64s(&mut hasher, spectrum.x_nm());
-    feed_f64s(&mut hasher, spectrum.y());
-    feed_f64s(&mut hasher, spectrum.sigma().unwrap_or(&[]));
-    feed_bytes(&mut hasher, spectrum.y_unit.as_bytes());
-    feed_bytes(&mut hasher, spectrum.instrument.as_bytes());
-    if let Some(mask) = spectrum.mask() {
+    feed_f64s(&mut hasher, fields.x_nm);
+    feed_f64s(&mut hasher, fields.y);
+    feed_f64s(&mut hasher, fields.sigma.unwrap_or(&[]));
+    feed_bytes(&mut hasher, fields.y_unit.as_bytes());
+    feed_bytes(&mut hasher, fields.instrument.as_bytes());
+    if let Some(mask) = fields.mask {
         // Optional trailing field: absent for unmasked spectra, so their IDs are unchanged.
         feed_bytes(&mut hasher, b"mask");
         let flags: Vec<u8> = mask.iter().map(|&m| u8::from(m)).collect();
@@ -96,6 +109,11 @@ pub fn dataset_id(spectrum: &Spectrum) -> DatasetId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spectrum::Spectrum;
+
+    fn dataset_id(s: &Spectrum) -> DatasetId {
+        s.dataset_id()
+    }
 
     fn spectrum() -> Spectrum {
         let mut s = Spectrum::new("t", vec![500.0, 501.0], vec![1.0, 2.0], None).unwrap();

@@ -220,7 +220,14 @@ impl Spectrum {
 
     /// The content address of this spectrum; see `docs/specs/ids.md`.
     pub fn dataset_id(&self) -> crate::ids::DatasetId {
-        crate::ids::dataset_id(self)
+        crate::ids::dataset_id_of(&crate::ids::IdFields {
+            x_nm: self.x_nm(),
+            y: self.y(),
+            sigma: self.sigma(),
+            y_unit: &self.y_unit,
+            instrument: &self.instrument,
+            mask: self.mask(),
+        })
     }
 
     /// Looks a metadata value up by key (first match, keys compared exactly).

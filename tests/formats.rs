@@ -182,7 +182,7 @@ fn specfile_has_one_broken_check_value_warned_by_default_and_fatal_when_strict()
         loaded
             .warnings
             .iter()
-            .any(|w| w.contains("1 of 86 DIF check values")),
+            .any(|w| w.to_string().contains("1 of 86 DIF check values")),
         "{:?}",
         loaded.warnings
     );

@@ -1,27 +1,47 @@
-//! The eframe app. Panels show the session's state and emit [`Command`]s, which are
-//! applied once at the end of the frame; the GUI itself holds no math.
+//! The eframe app. Panels show the session's state and emit [`Command`]s and
+//! [`Action`]s, which are applied once at the end of the frame; the GUI itself holds no
+//! math.
 //!
-//! Layout: menu bar, toolbar, Library side panel, the canvas (`render::draw_canvas`) and
-//! a status bar. Large files load on a background thread; small ones load at once.
+//! Rooms: the action table (`commands.rs`) feeds the menus and toolbar (`menus.rs`), the
+//! command palette (`palette.rs`), the shortcut sheet and the keys; background work goes
+//! through one job runner (`jobs.rs`); each panel or window has its own file (Library,
+//! status bar, Calibration dock, lineage window, HDU chooser, help).
 
 mod calibration;
-mod panels;
+pub mod commands;
+mod hdu_chooser;
+mod help;
+pub mod jobs;
+mod library_panel;
+mod lineage;
+mod menus;
+mod palette;
+mod status_bar;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 use serde::{Deserialize, Serialize};
 
 use crate::display::DisplayTrace;
 use crate::ids::DatasetId;
-use crate::ingest::{IngestError, ReadOptions};
+use crate::ingest::{IngestError, ReadOptions, WarningKind};
+use crate::provenance::bundle::{ExportError, Exported, Monitor};
 use crate::render;
 use crate::samples;
-use crate::session::{Command, CommandError, Dataset, Session, SourceRef, derive, read_datasets};
+use crate::session::{
+    Command, CommandError, Dataset, Session, SourceRef, UnixMillis, derive, read_datasets,
+};
 use crate::transforms::registry::StepRecord;
 use crate::view::{Canvas, ViewState};
+
+pub use self::commands::Action;
+use self::commands::Enablement;
+use self::hdu_chooser::{HduChooser, chooser_for};
+use self::help::HelpWindow;
+use self::jobs::{JobContext, JobId, Jobs};
+use self::palette::{Palette, PaletteOutput};
 
 /// Key of the persisted state in eframe's storage.
 const STORAGE_KEY: &str = "spectra-workbench/state/v1";
@@ -34,6 +54,13 @@ const RECENT_MAX: usize = 10;
 
 /// Notices kept on screen.
 const NOTICES_MAX: usize = 5;
+
+/// Views with more samples than this export as a background job; smaller ones take a
+/// few ms and run inline, through the same job path.
+const BACKGROUND_EXPORT_POINTS: usize = 50_000;
+
+/// Inputs larger than this run their transform as a background job.
+const BACKGROUND_STEP_POINTS: usize = 200_000;
 
 /// What survives a restart: the view, where its datasets came from, recent files.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -53,65 +80,7 @@ pub struct Notice {
     pub is_error: bool,
 }
 
-/// The FITS HDU chooser's state: the file, why it is asked, its HDUs, column choices.
-struct HduChooser {
-    path: PathBuf,
-    file_name: String,
-    why: String,
-    hdus: Vec<crate::ingest::fits::HduSummary>,
-    x_col: String,
-    y_col: String,
-}
-
-/// The HDU chooser a load calls for: a FITS file with other HDUs holding spectra, or one
-/// whose layout this reader cannot guess. Scans headers only; `None` when not needed or
-/// when even the scan fails.
-fn chooser_for(
-    result: &Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>,
-) -> Option<HduChooser> {
-    match result {
-        Ok(loaded) => {
-            let (d, _) = loaded.first()?;
-            let SourceRef::File(path) = &d.source else {
-                return None;
-            };
-            let why = d
-                .warnings
-                .iter()
-                .find(|w| w.contains(crate::ingest::fits::OTHER_HDUS_HOLD_SPECTRA))?;
-            HduChooser::new(path, why.clone())
-        }
-        Err(e) => {
-            let unknown_layout = crate::ingest::Format::from_path(&e.path)
-                == crate::ingest::Format::Fits
-                && matches!(
-                    e.problem,
-                    crate::ingest::IngestProblem::NoData(_)
-                        | crate::ingest::IngestProblem::BadColumn(_)
-                );
-            unknown_layout
-                .then(|| HduChooser::new(&e.path, e.problem.to_string()))
-                .flatten()
-        }
-    }
-}
-
-impl HduChooser {
-    /// Lists the file's HDUs (a header check only); `None` if even that fails.
-    fn new(path: &Path, why: String) -> Option<Self> {
-        let hdus = crate::ingest::fits::scan_file(path).ok()?;
-        Some(Self {
-            path: path.to_path_buf(),
-            file_name: crate::ingest::display_name(path),
-            why,
-            hdus: crate::ingest::fits::summarize(&hdus),
-            x_col: String::new(),
-            y_col: String::new(),
-        })
-    }
-}
-
-/// The result of a load (run at once or on a background thread).
+/// The result of a load (run inline or as a background job).
 struct LoadResult {
     path: PathBuf,
     result: Result<Vec<(Dataset, Arc<DisplayTrace>)>, IngestError>,
@@ -120,24 +89,42 @@ struct LoadResult {
     chooser: Option<HduChooser>,
 }
 
-/// The result of a transform run in the background, with the trace it replaces.
+/// The result of a transform run as a job, with the trace it replaces.
 type DeriveResult = (
     Result<(Dataset, Vec<StepRecord>), CommandError>,
     Option<DatasetId>,
 );
 
-/// Views with more samples than this export on a background thread (about 0.3 s here).
-const BACKGROUND_EXPORT_POINTS: usize = 1_000_000;
+/// What a finished job hands back to the frame.
+enum JobDone {
+    Loaded(LoadResult),
+    Derived(DeriveResult),
+    Exported(Result<Exported, ExportError>),
+}
 
-/// Inputs larger than this run their transform on a background thread.
-const BACKGROUND_STEP_POINTS: usize = 200_000;
+impl Monitor for JobContext {
+    fn progress(&self, fraction: f32, words: &str) {
+        JobContext::progress(self, fraction, words);
+    }
+    fn cancelled(&self) -> bool {
+        self.is_cancelled()
+    }
+}
 
-/// Which help window is open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum HelpWindow {
-    Guide,
-    Shortcuts,
-    About,
+/// Now, for the session's history events (the GUI is where the clock is read).
+fn now() -> UnixMillis {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    UnixMillis(ms)
+}
+
+/// What one frame collected, applied at its end.
+#[derive(Default)]
+struct FrameOut {
+    commands: Vec<Command>,
+    open_files: Vec<PathBuf>,
+    actions: Vec<Action>,
 }
 
 /// The application.
@@ -148,28 +135,32 @@ pub struct WorkbenchApp {
     read_options: ReadOptions,
     recent: Vec<PathBuf>,
     notices: Vec<Notice>,
-    loads_tx: Sender<LoadResult>,
-    loads_rx: Receiver<LoadResult>,
-    /// Background loads still running (names shown in the status bar).
+    jobs: Jobs<JobDone>,
+    /// Files being read by background jobs (named in the status bar).
     pending: Vec<PathBuf>,
+    /// The running export job, if any.
+    export_job: Option<JobId>,
+    /// The running transform job, if any.
+    derive_job: Option<JobId>,
     /// Visibility to restore once a persisted trace's dataset is back.
     restore_hidden: Vec<DatasetId>,
     readout: Option<String>,
     help: Option<HelpWindow>,
     theme_applied: Option<crate::view::Theme>,
     calibration: calibration::CalibrationForm,
-    derive_rx: Option<Receiver<DeriveResult>>,
-    /// A background export's result, when one is running.
-    export_rx: Option<Receiver<Result<crate::provenance::bundle::Exported, String>>>,
     /// Where Export view writes bundles.
     export_dir: PathBuf,
     /// The last export, for the notice's Open folder and Copy citation buttons.
-    last_export: Option<crate::provenance::bundle::Exported>,
+    last_export: Option<Exported>,
     lineage_open: bool,
     /// The FITS HDU chooser, when a file's layout is ambiguous or unknown.
     hdu_chooser: Option<HduChooser>,
     /// The data-restrictions form's contents, applied by its button.
     policy_draft: crate::session::ExportPolicy,
+    /// The command palette, while open.
+    palette: Option<Palette>,
+    /// Every action run, oldest first (the shortcut and palette tests read it).
+    action_log: Vec<Action>,
 }
 
 impl WorkbenchApp {
@@ -217,16 +208,16 @@ impl WorkbenchApp {
 
     /// The app with `restored`'s view and recent files, and no data.
     fn blank(restored: &PersistedState, read_options: ReadOptions) -> Self {
-        let (loads_tx, loads_rx) = channel();
         Self {
             session: Session::with_view(restored.view.clone()),
             display: BTreeMap::new(),
             read_options,
             recent: restored.recent.clone(),
             notices: Vec::new(),
-            loads_tx,
-            loads_rx,
+            jobs: Jobs::default(),
             pending: Vec::new(),
+            export_job: None,
+            derive_job: None,
             restore_hidden: restored
                 .view
                 .active_traces
@@ -238,8 +229,6 @@ impl WorkbenchApp {
             help: None,
             theme_applied: None,
             calibration: calibration::CalibrationForm::default(),
-            derive_rx: None,
-            export_rx: None,
             export_dir: restored
                 .export_dir
                 .clone()
@@ -248,18 +237,68 @@ impl WorkbenchApp {
             lineage_open: false,
             hdu_chooser: None,
             policy_draft: crate::session::ExportPolicy::default(),
+            palette: None,
+            action_log: Vec::new(),
         }
     }
 
-    /// Runs a transform requested by the Calibration dock: inline for small inputs, on a
-    /// background thread for large ones. The result arrives as [`Command::AddDerived`].
-    fn run_step(&mut self, request: calibration::ApplyRequest, ctx: &egui::Context) {
+    /// Runs `job`: inline (its result handled at once) when `inline`, else as a
+    /// background job whose result a later frame handles. One path either way.
+    fn run_job(
+        &mut self,
+        label: String,
+        inline: bool,
+        job: impl FnOnce(&JobContext) -> JobDone + Send + 'static,
+    ) -> Option<JobId> {
+        if inline {
+            let done = job(&JobContext::detached());
+            self.finish_job(done, false);
+            None
+        } else {
+            Some(self.jobs.spawn(label, job))
+        }
+    }
+
+    /// Handles a finished job's result (`cancelled`: the user asked it to stop).
+    fn finish_job(&mut self, done: JobDone, cancelled: bool) {
+        match done {
+            JobDone::Loaded(load) => {
+                self.pending.retain(|p| p != &load.path);
+                if cancelled {
+                    self.notify(format!(
+                        "loading {} cancelled",
+                        crate::ingest::display_name(&load.path)
+                    ));
+                } else {
+                    self.finish_load(load);
+                }
+            }
+            JobDone::Derived(result) => {
+                self.derive_job = None;
+                self.calibration.busy = false;
+                self.calibration.started = None;
+                if cancelled {
+                    self.calibration.error = Some("cancelled: nothing was applied".into());
+                } else {
+                    self.finish_step(result);
+                }
+            }
+            JobDone::Exported(result) => {
+                self.export_job = None;
+                self.finish_export(result);
+            }
+        }
+    }
+
+    /// Runs a transform requested by the Calibration dock: inline for small inputs, as a
+    /// background job for large ones. The result arrives as [`Command::AddDerived`].
+    fn run_step(&mut self, request: calibration::ApplyRequest) {
         if let Some(medium) = request.declared_medium {
             let declare = Command::DeclareMedium {
                 id: request.input.clone(),
                 medium,
             };
-            if let Err(e) = self.session.apply(declare) {
+            if let Err(e) = self.session.apply_at(declare, Some(now())) {
                 self.calibration.error = Some(e.to_string());
                 return;
             }
@@ -270,26 +309,22 @@ impl WorkbenchApp {
             .iter()
             .find(|d| d.id == request.input)
             .map_or(0, |d| d.spectrum.len());
-        if size <= BACKGROUND_STEP_POINTS {
-            let result = derive(&datasets, &request.input, &request.step);
-            self.finish_step((result, replace));
-        } else {
-            let (tx, rx) = channel();
-            let ctx = ctx.clone();
-            std::thread::spawn(move || {
-                let result = derive(&datasets, &request.input, &request.step);
-                let _ = tx.send((result, replace));
-                ctx.request_repaint();
-            });
-            self.derive_rx = Some(rx);
+        let inline = size <= BACKGROUND_STEP_POINTS;
+        if !inline {
             self.calibration.busy = true;
             self.calibration.started = Some(std::time::Instant::now());
+        }
+        let label = format!("applying {}", request.step.kind());
+        let id = self.run_job(label, inline, move |ctx| {
+            ctx.progress(0.0, request.step.kind());
+            JobDone::Derived((derive(&datasets, &request.input, &request.step), replace))
+        });
+        if id.is_some() {
+            self.derive_job = id;
         }
     }
 
     fn finish_step(&mut self, (result, replace): DeriveResult) {
-        self.calibration.busy = false;
-        self.calibration.started = None;
         match result {
             Ok((dataset, records)) => {
                 self.calibration.error = None;
@@ -336,6 +371,28 @@ impl WorkbenchApp {
         &self.notices
     }
 
+    /// Every action run so far, oldest first (from keys, menus, toolbar or palette).
+    pub fn action_log(&self) -> &[Action] {
+        &self.action_log
+    }
+
+    /// Whether the command palette is open.
+    pub fn palette_open(&self) -> bool {
+        self.palette.is_some()
+    }
+
+    /// The running background jobs (what the status bar shows).
+    pub fn jobs(&self) -> Vec<jobs::JobStatus> {
+        self.jobs.status()
+    }
+
+    /// Asks the running export to stop; it leaves nothing behind.
+    pub fn cancel_export(&mut self) {
+        if let Some(id) = self.export_job {
+            self.jobs.cancel(id);
+        }
+    }
+
     /// What to persist.
     pub fn persisted(&self) -> PersistedState {
         PersistedState {
@@ -363,97 +420,88 @@ impl WorkbenchApp {
     }
 
     /// The last export, if any.
-    pub fn last_export(&self) -> Option<&crate::provenance::bundle::Exported> {
+    pub fn last_export(&self) -> Option<&Exported> {
         self.last_export.as_ref()
     }
 
     /// Exports what is on the canvas: the same bundle the CLI writes, from the traces
-    /// already prepared for the screen.
+    /// already prepared for the screen. Large views export as a background job.
     pub fn export_view(&mut self) {
-        if self.export_rx.is_some() {
-            self.notify("an export is already running".into());
-            return;
-        }
-        let created_at = crate::provenance::recipe::now_rfc3339();
         let points: usize = self
             .session
             .datasets()
             .iter()
             .map(|d| d.spectrum.len())
             .sum();
-        if points <= BACKGROUND_EXPORT_POINTS {
-            let result = crate::provenance::bundle::write_bundle(
-                &self.session,
-                &self.display,
-                &self.export_dir,
-                &created_at,
-            );
-            self.finish_export(result);
-        } else {
-            self.start_background_export(created_at);
-        }
+        let created_at = crate::provenance::recipe::now_rfc3339();
+        self.start_export(created_at, points <= BACKGROUND_EXPORT_POINTS);
     }
 
-    /// Exports on a background thread from a snapshot of the session (the spectra are
-    /// shared, not copied), so the window stays responsive; the result arrives as a notice.
+    /// Exports as a background job from a snapshot of the session (the spectra are
+    /// shared, not copied), so the window stays responsive; progress and Cancel show in
+    /// the status bar and the result arrives as a notice.
     pub fn start_background_export(&mut self, created_at: String) {
+        self.start_export(created_at, false);
+    }
+
+    fn start_export(&mut self, created_at: String, inline: bool) {
+        if self.export_job.is_some() {
+            self.notify("an export is already running".into());
+            return;
+        }
         let session = self.session.snapshot_for_export();
         let display = self.display.clone();
         let dir = self.export_dir.clone();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(
-                crate::provenance::bundle::write_bundle(&session, &display, &dir, &created_at)
-                    .map_err(|e| e.to_string()),
-            );
+        let id = self.run_job("exporting".into(), inline, move |ctx| {
+            JobDone::Exported(crate::provenance::bundle::write_bundle_watched(
+                &session,
+                &display,
+                &dir,
+                &created_at,
+                ctx,
+            ))
         });
-        self.export_rx = Some(rx);
-        self.notify("exporting…".into());
+        self.export_job = id;
     }
 
-    fn finish_export(
-        &mut self,
-        result: Result<crate::provenance::bundle::Exported, impl std::fmt::Display>,
-    ) {
+    fn finish_export(&mut self, result: Result<Exported, ExportError>) {
         match result {
             Ok(done) => {
                 self.notify(format!("exported to {}", done.dir.display()));
                 self.last_export = Some(done);
             }
+            Err(ExportError::Cancelled) => {
+                self.notify("export cancelled: nothing was written".into());
+            }
             Err(e) => self.notify_error(format!("export: {e}")),
         }
     }
 
-    /// Whether any file is still loading on a background thread.
+    /// Whether any file is still loading in the background.
     pub fn loading(&self) -> bool {
         !self.pending.is_empty()
     }
 
     /// Whether a background export is running.
     pub fn exporting(&self) -> bool {
-        self.export_rx.is_some()
+        self.export_job.is_some()
     }
 
     fn add_sample(&mut self, name: &str) {
         match samples::load_sample(name) {
-            Some(Ok(d)) => self.add_loaded(
-                vec![d.clone()]
-                    .into_iter()
-                    .map(|d| {
-                        let t = Arc::new(DisplayTrace::build(
-                            d.spectrum.clone(),
-                            self.session.view().smoothing,
-                        ));
-                        (d, t)
-                    })
-                    .collect(),
-            ),
+            Some(Ok(d)) => {
+                let t = Arc::new(DisplayTrace::build(
+                    d.spectrum.clone(),
+                    self.session.view().smoothing,
+                ));
+                self.add_loaded(vec![(d, t)]);
+            }
             Some(Err(e)) => self.notify_error(e.to_string()),
             None => self.notify_error(format!("{name}: no such bundled sample")),
         }
     }
 
-    /// Opens a file: small files at once, large ones on a background thread.
+    /// Opens a file: small files at once, large ones as a background job.
     pub fn open_file(&mut self, path: &Path) {
         self.remember_recent(path);
         self.start_load(path, self.read_options.clone(), true);
@@ -471,93 +519,45 @@ impl WorkbenchApp {
         self.start_load(path, options, false);
     }
 
-    /// Reads `path` and prepares its traces, at once for small files and on a background
-    /// thread for large ones. With `offer_chooser`, a FITS file whose layout is ambiguous
+    /// Reads `path` and prepares its traces, inline for small files and as a background
+    /// job for large ones. With `offer_chooser`, a FITS file whose layout is ambiguous
     /// or unknown also gets its HDU list, in the same job.
     fn start_load(&mut self, path: &Path, options: ReadOptions, offer_chooser: bool) {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let smoothing = self.session.view().smoothing;
         let path = path.to_path_buf();
-        let job = {
-            let path = path.clone();
-            move || -> LoadResult {
-                let result = read_datasets(&path, &options).map(|ds| {
-                    ds.into_iter()
-                        .map(|d| {
-                            let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
-                            (d, t)
-                        })
-                        .collect()
-                });
-                let chooser = offer_chooser.then(|| chooser_for(&result)).flatten();
-                LoadResult {
-                    path,
-                    result,
-                    chooser,
-                }
-            }
-        };
-        if size <= SYNC_LOAD_BYTES {
-            self.finish_load(job());
-        } else {
-            self.pending.push(path);
-            let tx = self.loads_tx.clone();
-            std::thread::spawn(move || {
-                let _ = tx.send(job());
-            });
+        let inline = size <= SYNC_LOAD_BYTES;
+        if !inline {
+            self.pending.push(path.clone());
         }
+        let label = format!("loading {}", crate::ingest::display_name(&path));
+        self.run_job(label, inline, move |ctx| {
+            ctx.progress(0.0, "reading");
+            let result = read_datasets(&path, &options).map(|ds| {
+                ctx.progress(0.8, "preparing traces");
+                ds.into_iter()
+                    .map(|d| {
+                        let t = Arc::new(DisplayTrace::build(d.spectrum.clone(), smoothing));
+                        (d, t)
+                    })
+                    .collect()
+            });
+            let chooser = offer_chooser.then(|| chooser_for(&result)).flatten();
+            JobDone::Loaded(LoadResult {
+                path,
+                result,
+                chooser,
+            })
+        });
     }
 
     fn finish_load(&mut self, load: LoadResult) {
-        self.pending.retain(|p| p != &load.path);
         if load.chooser.is_some() {
             self.hdu_chooser = load.chooser;
         }
         match load.result {
             Ok(loaded) => self.add_loaded(loaded),
             Err(e) => self.notify_error(e.to_string()),
-        }
-    }
-
-    fn hdu_chooser_window(&mut self, ui: &mut egui::Ui) {
-        let Some(chooser) = &mut self.hdu_chooser else {
-            return;
-        };
-        let mut open = true;
-        let mut choice = None;
-        egui::Window::new(format!("Choose a FITS HDU — {}", chooser.file_name))
-            .open(&mut open)
-            .default_width(560.0)
-            .show(ui.ctx(), |ui| {
-                ui.label(&chooser.why);
-                ui.horizontal(|ui| {
-                    ui.label("x column");
-                    ui.add(egui::TextEdit::singleline(&mut chooser.x_col).desired_width(120.0));
-                    ui.label("y column");
-                    ui.add(egui::TextEdit::singleline(&mut chooser.y_col).desired_width(120.0));
-                    ui.weak("(tables only; empty = detect)");
-                });
-                egui::Grid::new("hdus").striped(true).show(ui, |ui| {
-                    for h in &chooser.hdus {
-                        ui.label(&h.description);
-                        ui.label(h.columns.join(", "));
-                        if ui.button(format!("Open HDU {}", h.index)).clicked() {
-                            choice = Some(h.index);
-                        }
-                        ui.end_row();
-                    }
-                });
-            });
-        if let Some(hdu) = choice {
-            let (path, x, y) = (
-                chooser.path.clone(),
-                chooser.x_col.clone(),
-                chooser.y_col.clone(),
-            );
-            self.open_fits_choice(&path, hdu, &x, &y);
-        }
-        if !open {
-            self.hdu_chooser = None;
         }
     }
 
@@ -578,13 +578,12 @@ impl WorkbenchApp {
             for w in d
                 .warnings
                 .iter()
-                .filter(|w| !w.contains(crate::ingest::FULLY_MASKED))
+                .filter(|w| w.kind != WarningKind::FullyMasked)
             {
-                // Readers of multi-spectrum files already name the spectrum.
-                let text = if w.starts_with(name.as_str()) {
-                    w.clone()
-                } else {
-                    format!("{name}: {w}")
+                // Spectra of multi-spectrum files are named after their file already.
+                let text = match &w.spectrum {
+                    Some(s) if s.starts_with(name.as_str()) => w.to_string(),
+                    _ => format!("{name}: {w}"),
                 };
                 if !said.contains(&text) {
                     self.notify(text.clone());
@@ -652,9 +651,9 @@ impl WorkbenchApp {
         }
     }
 
-    /// Applies one command, reporting a refusal as a notice.
+    /// Applies one command (stamped with the time), reporting a refusal as a notice.
     fn apply(&mut self, command: Command) {
-        if let Err(e) = self.session.apply(command) {
+        if let Err(e) = self.session.apply_at(command, Some(now())) {
             self.notify_error(e.to_string());
         }
         self.sync_display();
@@ -683,102 +682,87 @@ impl WorkbenchApp {
         }
     }
 
-    fn poll_loads(&mut self) {
-        while let Ok(load) = self.loads_rx.try_recv() {
-            self.finish_load(load);
+    fn poll_jobs(&mut self) {
+        for finished in self.jobs.poll() {
+            self.finish_job(finished.value, finished.cancelled);
         }
-        if let Some(rx) = &self.derive_rx
-            && let Ok(done) = rx.try_recv()
-        {
-            self.derive_rx = None;
-            self.finish_step(done);
+    }
+
+    /// What decides whether actions are enabled now.
+    fn enablement(&self) -> Enablement {
+        Enablement {
+            can_undo: self.session.can_undo(),
+            can_redo: self.session.can_redo(),
+            has_traces: !self.session.view().active_traces.is_empty(),
+            exporting: self.export_job.is_some(),
         }
-        if let Some(rx) = &self.export_rx
-            && let Ok(result) = rx.try_recv()
-        {
-            self.export_rx = None;
-            self.finish_export(result);
+    }
+
+    /// Runs one action of the table (from a key, a menu, the toolbar or the palette).
+    fn run_action(&mut self, action: Action, ctx: &egui::Context, out: &mut FrameOut) {
+        if !commands::enabled(action, &self.enablement()) {
+            return;
+        }
+        self.action_log.push(action);
+        match action {
+            Action::OpenFiles => out.open_files.extend(pick_files()),
+            Action::OpenRecent => {}
+            Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            Action::Undo => out.commands.push(Command::Undo),
+            Action::Redo => out.commands.push(Command::Redo),
+            Action::DisplayUnit(u) => out.commands.push(Command::SetDisplayUnit(u)),
+            Action::Theme(t) => out.commands.push(Command::SetTheme(t)),
+            Action::FitAll => out.commands.push(Command::SetBounds(None)),
+            Action::ToggleCalibration => self.calibration.open = !self.calibration.open,
+            Action::ExportView => self.export_view(),
+            Action::ViewLineage => {
+                self.lineage_open = true;
+                self.policy_draft = self.session.export_policy().clone();
+            }
+            Action::CommandPalette => self.palette = Some(Palette::default()),
+            Action::UserGuide => self.help = Some(HelpWindow::Guide(None)),
+            Action::Shortcuts => self.help = Some(HelpWindow::Shortcuts),
+            Action::About => self.help = Some(HelpWindow::About),
         }
     }
 
     /// One frame of the whole app.
     pub fn show(&mut self, ui: &mut egui::Ui) {
-        self.poll_loads();
+        self.jobs.set_repaint(ui.ctx());
+        self.poll_jobs();
         let theme = self.session.view().theme;
         if self.theme_applied != Some(theme) {
             ui.ctx().set_visuals(render::visuals(theme));
             self.theme_applied = Some(theme);
         }
-        let mut commands: Vec<Command> = Vec::new();
-        let mut open_files: Vec<PathBuf> = Vec::new();
+        let mut out = FrameOut::default();
 
-        // Keyboard shortcuts.
-        ui.ctx().input_mut(|i| {
-            use egui::{Key, KeyboardShortcut, Modifiers};
-            if i.consume_shortcut(&KeyboardShortcut::new(
-                Modifiers::COMMAND | Modifiers::SHIFT,
-                Key::Z,
-            )) || i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Y))
-            {
-                commands.push(Command::Redo);
-            }
-            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Z)) {
-                commands.push(Command::Undo);
-            }
-        });
-        let open_dialog = ui.ctx().input_mut(|i| {
-            i.consume_shortcut(&egui::KeyboardShortcut::new(
-                egui::Modifiers::COMMAND,
-                egui::Key::O,
-            ))
-        });
-        let export_key = ui.ctx().input_mut(|i| {
-            i.consume_shortcut(&egui::KeyboardShortcut::new(
-                egui::Modifiers::COMMAND,
-                egui::Key::E,
-            ))
-        });
-        let quit = ui.ctx().input_mut(|i| {
-            i.consume_shortcut(&egui::KeyboardShortcut::new(
-                egui::Modifiers::COMMAND,
-                egui::Key::Q,
-            ))
-        });
-        if quit {
-            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-        }
+        // Keyboard shortcuts, from the action table.
+        let pressed = ui.ctx().input_mut(commands::pressed);
+        out.actions.extend(pressed);
 
         // Drag and drop.
         let dropped = ui.ctx().input(|i| i.raw.dropped_files.clone());
         for f in dropped {
-            open_files.push(f.path().to_path_buf());
+            out.open_files.push(f.path().to_path_buf());
         }
 
-        let actions = panels::menu_bar(ui, &self.session, &self.recent, &mut commands);
-        if actions.open_dialog || open_dialog {
-            open_files.extend(pick_files());
-        }
-        open_files.extend(actions.open_recent);
-        if let Some(h) = actions.help {
-            self.help = Some(match h {
-                panels::Help::Guide => HelpWindow::Guide,
-                panels::Help::Shortcuts => HelpWindow::Shortcuts,
-                panels::Help::About => HelpWindow::About,
-            });
-        }
-
-        let toolbar = panels::toolbar(
+        let now_enabled = self.enablement();
+        let menu = menus::menu_bar(ui, self.session.view(), &self.recent, &now_enabled);
+        out.actions.extend(menu.actions);
+        out.open_files.extend(menu.open_recent);
+        let toolbar = menus::toolbar(
             ui,
             self.session.view(),
-            &mut self.calibration.open,
-            &mut commands,
+            self.calibration.open,
+            &now_enabled,
+            &mut out.commands,
         );
-        if toolbar.export || export_key {
-            self.export_view();
-        }
-        if toolbar.lineage {
-            self.lineage_open = true;
-            self.policy_draft = self.session.export_policy().clone();
+        out.actions.extend(toolbar);
+        // Actions run now, before the rest of the frame draws: a window they open is laid
+        // out in this frame already, and an export sees the view as it is on screen.
+        for a in std::mem::take(&mut out.actions) {
+            self.run_action(a, ui.ctx(), &mut out);
         }
         if let Some(done) = &self.last_export {
             let mut close = false;
@@ -802,22 +786,24 @@ impl WorkbenchApp {
                 self.last_export = None;
             }
         }
-        let dismissed = panels::status_bar(
+        let status = status_bar::status_bar(
             ui,
             &self.session,
             &self.notices,
-            &self.pending,
+            &self.jobs.status(),
             self.readout.as_deref(),
         );
-        if let Some(i) = dismissed
+        if let Some(i) = status.dismissed
             && i < self.notices.len()
         {
             self.notices.remove(i);
         }
-        panels::library(ui, &self.session, &mut commands);
+        if let Some(id) = status.cancel {
+            self.jobs.cancel(id);
+        }
+        library_panel::library(ui, &self.session, &mut out.commands);
         if let Some(request) = self.calibration.show(ui, &self.session) {
-            let ctx = ui.ctx().clone();
-            self.run_step(request, &ctx);
+            self.run_step(request);
         }
 
         // The canvas.
@@ -831,10 +817,9 @@ impl WorkbenchApp {
                 pixels_per_point: ui.ctx().pixels_per_point(),
             };
             if canvas != view.canvas {
-                commands.push(Command::SetCanvas(canvas));
+                out.commands.push(Command::SetCanvas(canvas));
             }
-            let (scene, _) =
-                crate::provenance::bundle::scene_of(&self.session, &view, &self.display);
+            let (scene, _) = render::scene_of(&self.session, &view, &self.display);
             canvas_out = render::draw_canvas(ui, &view, &scene);
         });
         self.readout = canvas_out.readout;
@@ -842,178 +827,76 @@ impl WorkbenchApp {
             .commands
             .iter()
             .any(|c| matches!(c, Command::SetBounds(_)));
-        commands.extend(canvas_out.commands);
+        out.commands.extend(canvas_out.commands);
 
-        self.help_windows(ui);
-        self.lineage_window(ui);
-        self.hdu_chooser_window(ui);
+        self.windows(ui, &mut out);
 
-        for c in commands {
+        // Actions the windows asked for (the palette).
+        for a in std::mem::take(&mut out.actions) {
+            self.run_action(a, ui.ctx(), &mut out);
+        }
+        for c in std::mem::take(&mut out.commands) {
             self.apply(c);
         }
-        for f in open_files {
+        for f in std::mem::take(&mut out.open_files) {
             self.open_file(&f);
         }
-        if navigation
-            || !self.pending.is_empty()
-            || self.derive_rx.is_some()
-            || self.export_rx.is_some()
-        {
-            // The frame drew last frame's bounds; draw once more with the new ones.
+        if navigation || self.jobs.busy() {
+            // The frame drew last frame's bounds (or a job is running): draw once more.
             ui.ctx().request_repaint();
         }
     }
 
-    fn lineage_window(&mut self, ui: &mut egui::Ui) {
-        if !self.lineage_open {
-            return;
-        }
-        let mut open = true;
-        let session = &self.session;
-        let draft = &mut self.policy_draft;
-        let mut set_policy = None;
-        egui::Window::new("View lineage")
-            .open(&mut open)
-            .default_width(640.0)
-            .show(ui.ctx(), |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    ui.heading("Inputs");
-                    for d in session
-                        .datasets()
-                        .iter()
-                        .filter(|d| !matches!(d.source, SourceRef::Derived(_)))
-                    {
-                        ui.horizontal(|ui| {
-                            ui.label(d.source.display_name());
-                            ui.monospace(d.id.short());
-                            if ui.small_button("Copy ID").clicked() {
-                                ui.ctx().copy_text(d.id.to_string());
-                            }
-                            if let Some(h) = &d.source_sha256
-                                && ui.small_button("Copy file sha256").clicked()
-                            {
-                                ui.ctx().copy_text(h.clone());
-                            }
-                        });
-                    }
-                    ui.heading("Transforms");
-                    if session.records().is_empty() {
-                        ui.label("(none)");
-                    }
-                    for r in session.records() {
-                        ui.horizontal(|ui| {
-                            ui.strong(&r.kind);
-                            let parents: Vec<&str> =
-                                r.parent_ids.iter().map(|p| p.short()).collect();
-                            ui.monospace(format!(
-                                "{} → {}",
-                                parents.join(" + "),
-                                r.output_id.short()
-                            ));
-                            if ui.small_button("Copy transform ID").clicked() {
-                                ui.ctx().copy_text(r.id.clone());
-                            }
-                            if ui.small_button("Copy step JSON").clicked() {
-                                let step = serde_json::json!({"kind": r.kind, "params": r.params});
-                                ui.ctx().copy_text(step.to_string());
-                            }
-                        });
-                    }
-                    if let Some(done) = &self.last_export {
-                        ui.heading("Last export");
-                        ui.horizontal(|ui| {
-                            ui.label("MANIFEST_ID");
-                            ui.monospace(&done.manifest_id[..16]);
-                            if ui.small_button("Copy").clicked() {
-                                ui.ctx().copy_text(done.manifest_id.clone());
-                            }
-                        });
-                        ui.horizontal(|ui| {
-                            ui.label("Data hash (citation)");
-                            ui.monospace(&done.data_sha256[..16]);
-                            if ui.small_button("Copy").clicked() {
-                                ui.ctx().copy_text(done.data_sha256.clone());
-                            }
-                        });
-                    }
-                    ui.heading("Data restrictions");
-                    ui.label(
-                        "Terms go into the manifest of every export. While set, the raw \
-                         source files are left out unless you opt in.",
-                    );
-                    let mut text = draft.data_restrictions.clone().unwrap_or_default();
-                    ui.horizontal(|ui| {
-                        ui.label("Restrictions");
-                        ui.add(
-                            egui::TextEdit::singleline(&mut text)
-                                .hint_text("e.g. proprietary until 2027-06-01")
-                                .desired_width(320.0),
-                        );
-                    });
-                    draft.data_restrictions = (!text.trim().is_empty()).then_some(text);
-                    ui.checkbox(
-                        &mut draft.include_restricted_sources,
-                        "Include restricted raw sources anyway",
-                    );
-                    ui.horizontal(|ui| {
-                        ui.label("Notes");
-                        ui.add(egui::TextEdit::singleline(&mut draft.notes).desired_width(320.0));
-                    });
-                    // Always there (greyed while nothing changed), so the form says how
-                    // its contents take effect.
-                    let changed = draft != session.export_policy();
-                    if ui
-                        .add_enabled(changed, egui::Button::new("Apply to exports"))
-                        .clicked()
-                    {
-                        set_policy = Some(draft.clone());
-                    }
-                });
-            });
-        if let Some(policy) = set_policy {
-            self.apply(Command::SetExportPolicy(policy));
-        }
-        if !open {
-            self.lineage_open = false;
-        }
-    }
-
-    fn help_windows(&mut self, ui: &mut egui::Ui) {
-        let Some(which) = self.help else { return };
-        let mut open = true;
-        let (title, body) = match which {
-            HelpWindow::Guide => ("User guide", USER_GUIDE),
-            HelpWindow::Shortcuts => ("Keyboard shortcuts", SHORTCUTS),
-            HelpWindow::About => ("About spectra-workbench", ABOUT),
-        };
-        egui::Window::new(title)
-            .open(&mut open)
-            .resizable(true)
-            .default_width(520.0)
-            .show(ui.ctx(), |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    ui.label(body);
-                });
-            });
-        if !open {
+    /// The windows over the canvas: help, lineage, HDU chooser, command palette.
+    fn windows(&mut self, ui: &mut egui::Ui, out: &mut FrameOut) {
+        if let Some(which) = &self.help
+            && !help::show(ui, which)
+        {
             self.help = None;
+        }
+        if self.lineage_open {
+            let shown = lineage::show(
+                ui,
+                &self.session,
+                &mut self.policy_draft,
+                self.last_export.as_ref(),
+            );
+            if let Some(policy) = shown.set_policy {
+                out.commands.push(Command::SetExportPolicy(policy));
+            }
+            self.lineage_open = shown.open;
+        }
+        if let Some(chooser) = &mut self.hdu_chooser {
+            let shown = chooser.show(ui);
+            if let Some(hdu) = shown.choice {
+                let (path, x, y) = (
+                    chooser.path.clone(),
+                    chooser.x_col.clone(),
+                    chooser.y_col.clone(),
+                );
+                self.open_fits_choice(&path, hdu, &x, &y);
+            }
+            if !shown.open {
+                self.hdu_chooser = None;
+            }
+        }
+        let now_enabled = self.enablement();
+        if let Some(p) = &mut self.palette {
+            match p.show(ui, &now_enabled) {
+                PaletteOutput::Open => {}
+                PaletteOutput::Close => self.palette = None,
+                PaletteOutput::Run(action) => {
+                    self.palette = None;
+                    out.actions.push(action);
+                }
+                PaletteOutput::Help(anchor) => {
+                    self.palette = None;
+                    self.help = Some(HelpWindow::Guide(Some(anchor)));
+                }
+            }
         }
     }
 }
-
-/// The user guide shown in Help ▸ User guide (the same text as `docs/user/guide.md`).
-const USER_GUIDE: &str = include_str!("../../docs/user/guide.md");
-
-const SHORTCUTS: &str = "Ctrl+O\tOpen files…\nCtrl+Z\tUndo\nCtrl+Shift+Z / Ctrl+Y\tRedo\nCtrl+Q\tQuit\n\n\
-Plot: drag to pan, scroll to pan, Ctrl+scroll to zoom, right-drag to zoom into a box,\n\
-double-click to fit all visible traces. Click a legend entry to hide or show its trace.";
-
-const ABOUT: &str = concat!(
-    "spectra-workbench ",
-    env!("CARGO_PKG_VERSION"),
-    "\nA desktop spectra workbench: load, overlay, transform and export spectra with full provenance.\n\
-Licence: MIT OR Apache-2.0. Bundled sample data: see assets/README.md."
-);
 
 /// The default export folder: Documents/spectra-workbench exports (or the home folder).
 fn default_export_dir() -> PathBuf {

@@ -4,7 +4,7 @@
 //! takes explicit overrides; drops non-finite rows with a counted warning; sorts
 //! descending (or unsorted) x; and rejects duplicate x, single-column and empty input.
 
-use crate::ingest::{IngestProblem, Loaded, ReadOptions, SigmaForm};
+use crate::ingest::{IngestProblem, Loaded, ReadOptions, SigmaForm, Warning, WarningKind};
 use crate::spectrum::Spectrum;
 use crate::units::XUnit;
 
@@ -386,9 +386,12 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
         ));
     }
     if header_ref.is_none() && options.sigma_col.is_none() && n_cols >= 3 {
-        warnings.push(format!(
-            "{n_cols} columns without a header: read column 1 as x and 2 as y; \
-             pass --sigma-col 3 if column 3 is the uncertainty"
+        warnings.push(Warning::file(
+            WarningKind::ColumnsGuessed,
+            format!(
+                "{n_cols} columns without a header: read column 1 as x and 2 as y; \
+                 pass --sigma-col 3 if column 3 is the uncertainty"
+            ),
         ));
     }
 
@@ -397,7 +400,10 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
         None => match header_ref.and_then(|h| x_unit_from_header(&h[x_col])) {
             Some(u) => u,
             None => {
-                warnings.push("x unit not stated in the header; assuming nm (use --x-unit)".into());
+                warnings.push(Warning::file(
+                    WarningKind::UnitAssumed,
+                    "x unit not stated in the header; assuming nm (use --x-unit)",
+                ));
                 XUnit::Nanometer
             }
         },
@@ -433,8 +439,9 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
         dropped,
     } = parse_rows_parallel(&text[region_start..], region_line, &layout)?;
     if dropped > 0 {
-        warnings.push(format!(
-            "{dropped} row(s) with NaN or missing values dropped"
+        warnings.push(Warning::file(
+            WarningKind::RowsDropped,
+            format!("{dropped} row(s) with NaN or missing values dropped"),
         ));
     }
     match xs.len() {
@@ -469,11 +476,17 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
         if decreasing {
             order.reverse();
             if !x_unit.is_reversed() {
-                warnings.push("x was descending; reversed to increasing wavelength".into());
+                warnings.push(Warning::file(
+                    WarningKind::Reordered,
+                    "x was descending; reversed to increasing wavelength",
+                ));
             }
         } else {
             order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
-            warnings.push("x was not monotonic; rows sorted by wavelength".into());
+            warnings.push(Warning::file(
+                WarningKind::Reordered,
+                "x was not monotonic; rows sorted by wavelength",
+            ));
         }
     }
     // Neighbours in wavelength order; equal neighbours are duplicates.
@@ -797,8 +810,16 @@ mod tests {
         let l = parse("wavelength_nm,flux\n503,3\n502,nan\n501,1\n500,\n").unwrap();
         assert_eq!(l.spectra[0].x_nm(), &[501.0, 503.0]);
         assert_eq!(l.spectra[0].y(), &[1.0, 3.0]);
-        assert!(l.warnings.iter().any(|w| w.contains("2 row(s)")));
-        assert!(l.warnings.iter().any(|w| w.contains("descending")));
+        assert!(
+            l.warnings
+                .iter()
+                .any(|w| w.to_string().contains("2 row(s)"))
+        );
+        assert!(
+            l.warnings
+                .iter()
+                .any(|w| w.to_string().contains("descending"))
+        );
     }
 
     #[test]
@@ -806,7 +827,11 @@ mod tests {
         let l = parse("wavelength_nm,flux\n502,2\n500,0\n501,1\n").unwrap();
         assert_eq!(l.spectra[0].x_nm(), &[500.0, 501.0, 502.0]);
         assert_eq!(l.spectra[0].y(), &[0.0, 1.0, 2.0]);
-        assert!(l.warnings.iter().any(|w| w.contains("not monotonic")));
+        assert!(
+            l.warnings
+                .iter()
+                .any(|w| w.to_string().contains("not monotonic"))
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! exponents (`1946E434` is X=1946 then Y=+5434); and when a line ends in DIF form the first
 //! Y of the next line repeats the last one as a check, it is not a new point.
 
-use super::{IngestProblem, Loaded, NotSpectrum};
+use super::{IngestProblem, Loaded, NotSpectrum, Warning, WarningKind};
 use crate::spectrum::Spectrum;
 use crate::units::XUnit;
 
@@ -944,15 +944,23 @@ pub fn to_loaded(name: &str, blocks: Vec<JcampBlock>) -> Result<Loaded, IngestPr
             name.to_string()
         };
         if b.y_check_failures > 0 {
-            loaded.warnings.push(format!(
-                "{block_name}: {} of {} DIF check values did not match",
-                b.y_check_failures, b.y_checks
+            loaded.warnings.push(Warning::about(
+                &block_name,
+                WarningKind::ChecksFailed,
+                format!(
+                    "{} of {} DIF check values did not match",
+                    b.y_check_failures, b.y_checks
+                ),
             ));
         }
         if b.x_check_failures > 0 {
-            loaded.warnings.push(format!(
-                "{block_name}: {} line abscissae disagree with FIRSTX/LASTX",
-                b.x_check_failures
+            loaded.warnings.push(Warning::about(
+                &block_name,
+                WarningKind::ChecksFailed,
+                format!(
+                    "{} line abscissae disagree with FIRSTX/LASTX",
+                    b.x_check_failures
+                ),
             ));
         }
         let report = |reason: String| NotSpectrum {

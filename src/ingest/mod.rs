@@ -86,6 +86,73 @@ pub struct NotSpectrum {
     pub reason: String,
 }
 
+/// What a warning is about, so that frontends act on the kind, never on the words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WarningKind {
+    /// The file was not UTF-8 and was read as Latin-1.
+    Encoding,
+    /// Columns were chosen by position because nothing named them.
+    ColumnsGuessed,
+    /// A unit was assumed because the file did not state it.
+    UnitAssumed,
+    /// Rows or points with NaN, missing or invalid values were dropped.
+    RowsDropped,
+    /// Samples were reordered to increasing wavelength.
+    Reordered,
+    /// The medium (air or vacuum) was taken from a convention.
+    MediumAssumed,
+    /// Other HDUs of the FITS file also hold spectra (the app offers its HDU chooser).
+    OtherHdusHoldSpectra,
+    /// Every sample is masked: nothing usable to plot.
+    FullyMasked,
+    /// A format's own check values did not match (JCAMP-DX DIF, abscissae).
+    ChecksFailed,
+}
+
+/// Something the user should know about what was read: the spectrum it concerns (by
+/// name; `None` for the whole file), its kind, and the words. Displays as
+/// `"<spectrum>: <message>"` (or just the message), the text `inspect` prints.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warning {
+    pub spectrum: Option<String>,
+    pub kind: WarningKind,
+    pub message: String,
+}
+
+impl Warning {
+    /// A warning about the whole file.
+    pub fn file(kind: WarningKind, message: impl Into<String>) -> Self {
+        Self {
+            spectrum: None,
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A warning about one spectrum or block of the file.
+    pub fn about(spectrum: &str, kind: WarningKind, message: impl Into<String>) -> Self {
+        Self {
+            spectrum: Some(spectrum.to_string()),
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Whether this warning concerns the spectrum or block `name` (file-wide ones do).
+    pub fn concerns(&self, name: &str) -> bool {
+        self.spectrum.as_deref().is_none_or(|s| s == name)
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.spectrum {
+            Some(name) => write!(f, "{name}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
 /// What a reader produced: one or more spectra, the format name and any warnings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
@@ -94,58 +161,65 @@ pub struct Loaded {
     /// The spectra read (a multi-spectrum file gives several).
     pub spectra: Vec<Spectrum>,
     /// Things the user should know (rows dropped, units assumed, …), in the order found.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Blocks that were read but are not plottable spectra.
     pub not_spectra: Vec<NotSpectrum>,
 }
 
 impl Loaded {
     /// The warnings that concern the spectrum or block called `name`: those about the
-    /// whole file, and those that name it (`"<name>: …"`), not those naming another.
-    pub fn warnings_for(&self, name: &str) -> Vec<String> {
+    /// whole file, and its own, not those about another.
+    pub fn warnings_for(&self, name: &str) -> Vec<Warning> {
         self.warnings
             .iter()
-            .zip(self.warning_owners())
-            .filter(|(_, owner)| owner.is_none_or(|o| o == name))
-            .map(|(w, _)| w.clone())
+            .filter(|w| w.concerns(name))
+            .cloned()
             .collect()
     }
 
-    /// [`Loaded::warnings_for`] of every spectrum, in order, in one pass.
-    pub fn warnings_per_spectrum(&self) -> Vec<Vec<String>> {
-        let owners = self.warning_owners();
+    /// [`Loaded::warnings_for`] of every spectrum, in order.
+    pub fn warnings_per_spectrum(&self) -> Vec<Vec<Warning>> {
         self.spectra
             .iter()
-            .map(|s| {
-                self.warnings
-                    .iter()
-                    .zip(&owners)
-                    .filter(|(_, owner)| owner.is_none_or(|o| o == s.name))
-                    .map(|(w, _)| w.clone())
-                    .collect()
-            })
+            .map(|s| self.warnings_for(&s.name))
             .collect()
     }
+}
 
-    /// For each warning, the spectrum or block it names (`"<name>: …"`, the longest such
-    /// name), or `None` for a warning about the whole file.
-    fn warning_owners(&self) -> Vec<Option<&str>> {
-        let names: std::collections::BTreeSet<&str> = self
-            .spectra
-            .iter()
-            .map(|s| s.name.as_str())
-            .chain(self.not_spectra.iter().map(|n| n.name.as_str()))
-            .collect();
-        self.warnings
-            .iter()
-            .map(|w| {
-                w.match_indices(": ")
-                    .map(|(at, _)| &w[..at])
-                    .filter(|prefix| names.contains(prefix))
-                    .last()
-            })
-            .collect()
+/// A file read for the session: each spectrum with the warnings that concern it, the
+/// format, and the sha256 of the file's bytes (for provenance).
+#[derive(Clone, Debug)]
+pub struct FileRead {
+    pub path: PathBuf,
+    pub format: &'static str,
+    pub spectra: Vec<(Spectrum, Vec<Warning>)>,
+    pub source_sha256: Option<String>,
+}
+
+/// Reads a file that must hold at least one plottable spectrum (blocks that are not
+/// spectra make the error's reason when nothing else is there).
+pub fn read_spectra(path: &Path, options: &ReadOptions) -> Result<FileRead, IngestError> {
+    let loaded = load_path(path, options)?;
+    if loaded.spectra.is_empty() {
+        let reason = loaded
+            .not_spectra
+            .first()
+            .map(|n| n.reason.clone())
+            .unwrap_or_else(|| "nothing to plot".into());
+        return Err(IngestError {
+            path: path.to_path_buf(),
+            problem: IngestProblem::NotASpectrum(reason),
+        });
     }
+    // The original bytes' hash, for provenance (read again: ingest may have decoded them).
+    let source_sha256 = std::fs::read(path).ok().map(|b| crate::ids::sha256_hex(&b));
+    let warnings = loaded.warnings_per_spectrum();
+    Ok(FileRead {
+        path: path.to_path_buf(),
+        format: loaded.format,
+        spectra: loaded.spectra.into_iter().zip(warnings).collect(),
+        source_sha256,
+    })
 }
 
 /// What went wrong reading a file, without the path (see [`IngestError`]).
@@ -238,7 +312,7 @@ const SNIFF_BYTES: usize = 64 * 1024;
 /// Reads a file as text: rejects directories, binary data (NUL bytes or control
 /// characters in the first 64 KiB) before reading the rest, and decodes UTF-8, falling
 /// back to Latin-1 with a warning.
-pub fn read_text(path: &Path, warnings: &mut Vec<String>) -> Result<String, IngestProblem> {
+pub fn read_text(path: &Path, warnings: &mut Vec<Warning>) -> Result<String, IngestProblem> {
     let meta = std::fs::metadata(path).map_err(|e| io_problem(&e))?;
     if meta.is_dir() {
         return Err(IngestProblem::IsDirectory);
@@ -268,7 +342,10 @@ pub fn read_text(path: &Path, warnings: &mut Vec<String>) -> Result<String, Inge
                     bytes[pos]
                 )));
             }
-            warnings.push("file is not UTF-8; read as Latin-1".into());
+            warnings.push(Warning::file(
+                WarningKind::Encoding,
+                "file is not UTF-8; read as Latin-1",
+            ));
             Ok(bytes.iter().map(|&b| b as char).collect())
         }
     }
@@ -362,9 +439,12 @@ pub fn load_path(path: &Path, options: &ReadOptions) -> Result<Loaded, IngestErr
     }
     for s in &loaded.spectra {
         if s.is_fully_masked() {
-            loaded.warnings.push(format!(
-                "{}: {} (inverse variance 0 or a mask bit at every point: no usable data)",
-                s.name, FULLY_MASKED
+            loaded.warnings.push(Warning::about(
+                &s.name,
+                WarningKind::FullyMasked,
+                format!(
+                    "{FULLY_MASKED} (inverse variance 0 or a mask bit at every point: no usable data)"
+                ),
             ));
         }
     }
@@ -416,7 +496,7 @@ fn select_spectrum(loaded: &mut Loaded, wanted: &str) -> Result<(), IngestProble
 }
 
 /// The words of the warning given for a spectrum whose every sample is masked (the GUI
-/// finds these warnings by them and says one summary notice per file instead).
+/// also uses them in its one summary notice per file).
 pub const FULLY_MASKED: &str = "every sample is masked";
 
 /// Parses JCAMP-DX text into spectra and reports.
@@ -482,21 +562,28 @@ mod tests {
             format: "fits",
             spectra: vec![spectrum("f [s 1]"), spectrum("f [s 10]")],
             warnings: vec![
-                "layout guessed".into(),
-                "f [s 1]: 2 point(s) dropped".into(),
-                "f [s 10]: every sample is masked".into(),
+                Warning::file(WarningKind::ColumnsGuessed, "layout guessed"),
+                Warning::about("f [s 1]", WarningKind::RowsDropped, "2 point(s) dropped"),
+                Warning::about(
+                    "f [s 10]",
+                    WarningKind::FullyMasked,
+                    "every sample is masked",
+                ),
+                // A name that is a prefix of another must not capture its warnings.
+                Warning::about("f [s 1]0", WarningKind::RowsDropped, "not ours"),
             ],
             not_spectra: Vec::new(),
         };
+        let texts = |ws: Vec<Warning>| ws.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(
-            loaded.warnings_for("f [s 1]"),
+            texts(loaded.warnings_for("f [s 1]")),
             vec![
                 "layout guessed".to_string(),
                 "f [s 1]: 2 point(s) dropped".into()
             ]
         );
         assert_eq!(
-            loaded.warnings_for("f [s 10]"),
+            texts(loaded.warnings_for("f [s 10]")),
             vec![
                 "layout guessed".to_string(),
                 "f [s 10]: every sample is masked".into()

@@ -4,16 +4,17 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::canonical_csv::{CsvTable, MaskColumn};
 use crate::display::DisplayTrace;
 use crate::ids::{DatasetId, sha256_hex};
 use crate::provenance::hash_of_listing;
 use crate::provenance::manifest::{self, OutputEntry};
-use crate::render::SceneTrace;
 use crate::render::offscreen::render_canvas;
+use crate::render::scene_of;
 use crate::session::{Session, SourceRef};
 use crate::units::XUnit;
 
@@ -40,7 +41,27 @@ pub enum ExportError {
     Source(String, std::io::Error),
     #[error("nothing to export: no traces on the canvas")]
     Empty,
+    #[error("export cancelled")]
+    Cancelled,
 }
+
+/// What watches a running export: where it reports progress and whether the user
+/// cancelled it (then it stops between stages and leaves nothing behind).
+pub trait Monitor: Sync {
+    /// `fraction` in 0..=1 and what is being done.
+    fn progress(&self, fraction: f32, words: &str) {
+        let _ = (fraction, words);
+    }
+    /// Whether to stop.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// No progress reports and no cancel (the CLI, tests).
+pub struct Unwatched;
+
+impl Monitor for Unwatched {}
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {
@@ -84,68 +105,28 @@ pub(crate) fn trace_csv(
     id: &DatasetId,
     trace: &DisplayTrace,
 ) -> Vec<u8> {
-    let unit = view.display_unit;
-    let divisor = trace.divisor(view.normalization).unwrap_or(1.0);
-    let x = trace.spectrum.x_nm();
-    let y = trace.y();
-    let sigma = trace.sigma();
-    let mask = trace.spectrum.mask();
-    let mut out = Vec::new();
-    let _ = writeln!(
-        out,
-        "# {} (dataset {id}); normalization {}, smoothing {:?}",
-        name.replace(['\n', '\r'], " "),
+    let mut out = Vec::with_capacity(trace.spectrum.len() * 48);
+    let comment = format!(
+        "{name} (dataset {id}); normalization {}, smoothing {:?}",
         view.normalization.label(),
         view.smoothing
     );
-    let _ = write!(out, "{},y", unit.csv_header());
-    if sigma.is_some() {
-        let _ = write!(out, ",sigma");
-    }
-    let _ = writeln!(out, ",masked");
-    let n = x.len();
-    let mut buf = ryu::Buffer::new();
-    out.reserve(n * 48);
-    for k in 0..n {
-        let i = if unit.is_reversed() { n - 1 - k } else { k };
-        crate::textfmt::push_f64(&mut out, &mut buf, unit.from_nm(x[i]));
-        out.push(b',');
-        crate::textfmt::push_f64(&mut out, &mut buf, y[i] / divisor);
-        if let Some(s) = sigma {
-            out.push(b',');
-            crate::textfmt::push_f64(&mut out, &mut buf, s[i] / divisor);
-        }
-        out.extend_from_slice(if mask.is_some_and(|m| m[i]) {
-            b",1\n"
-        } else {
-            b",0\n"
-        });
-    }
+    crate::canonical_csv::write_table(
+        &mut out,
+        &CsvTable {
+            comment: &comment,
+            unit: view.display_unit,
+            y_header: "y",
+            x_nm: trace.spectrum.x_nm(),
+            y: trace.y(),
+            y_divisor: trace.divisor(view.normalization).unwrap_or(1.0),
+            sigma: trace.sigma(),
+            mask: trace.spectrum.mask(),
+            mask_column: MaskColumn::Always,
+        },
+    )
+    .expect("writing to memory");
     out
-}
-
-/// The canvas's traces in active order, and the active IDs that have no dataset or no
-/// prepared trace (shared by export and replay, so both draw the same scene).
-pub(crate) fn scene_of<'a>(
-    session: &'a Session,
-    view: &'a crate::view::ViewState,
-    traces: &'a BTreeMap<DatasetId, Arc<DisplayTrace>>,
-) -> (Vec<SceneTrace<'a>>, Vec<&'a DatasetId>) {
-    let mut scene = Vec::new();
-    let mut unresolved = Vec::new();
-    for (order, t) in view.active_traces.iter().enumerate() {
-        match (session.dataset(&t.dataset_id), traces.get(&t.dataset_id)) {
-            (Some(d), Some(trace)) => scene.push(SceneTrace {
-                id: &d.id,
-                name: &d.spectrum.name,
-                trace,
-                visible: t.visible,
-                order,
-            }),
-            _ => unresolved.push(&t.dataset_id),
-        }
-    }
-    (scene, unresolved)
 }
 
 /// Prepares every dataset's display trace for the view's smoothing, then writes the
@@ -176,6 +157,26 @@ pub fn write_bundle(
     out_parent: &Path,
     created_at: &str,
 ) -> Result<Exported, ExportError> {
+    write_bundle_watched(session, traces, out_parent, created_at, &Unwatched)
+}
+
+/// [`write_bundle`], reporting progress to `monitor` and stopping, with nothing left
+/// behind, when it says so.
+pub fn write_bundle_watched(
+    session: &Session,
+    traces: &BTreeMap<DatasetId, Arc<DisplayTrace>>,
+    out_parent: &Path,
+    created_at: &str,
+    monitor: &dyn Monitor,
+) -> Result<Exported, ExportError> {
+    let stop = || {
+        if monitor.cancelled() {
+            Err(ExportError::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    monitor.progress(0.0, "collecting sources");
     let view = session.view();
     let mut m = manifest::build(session, created_at);
     let manifest_id = m.manifest_id();
@@ -210,6 +211,8 @@ pub fn write_bundle(
     if scene.is_empty() {
         return Err(ExportError::Empty);
     }
+    stop()?;
+    monitor.progress(0.1, "writing tables and the picture");
     type Job<'a> = Box<dyn FnOnce() -> Vec<u8> + Send + 'a>;
     let mut jobs: Vec<(String, Job<'_>)> = Vec::new();
     // The CSVs made here hold one row per sample: their row counts are known, not recounted.
@@ -223,8 +226,13 @@ pub fn write_bundle(
             format!("spectra/{}.csv", d.id),
             Box::new(move || {
                 let mut csv = Vec::with_capacity(d.spectrum.len() * 40);
-                crate::cli::write_csv(&mut csv, &d.spectrum, &d.id, XUnit::Nanometer)
-                    .expect("writing to memory");
+                crate::canonical_csv::write_spectrum(
+                    &mut csv,
+                    &d.spectrum,
+                    &d.id,
+                    XUnit::Nanometer,
+                )
+                .expect("writing to memory");
                 csv
             }),
         ));
@@ -264,11 +272,9 @@ pub fn write_bundle(
         hashes.insert(path.clone(), hash);
         files.insert(path, bytes);
     }
-    let log: String = session
-        .history()
-        .iter()
-        .map(|h| format!("{:>4}  {}\n", h.seq, h.summary))
-        .collect();
+    stop()?;
+    monitor.progress(0.7, "hashing and writing files");
+    let log = session.history_log().log_text();
     files.insert("logs/log.txt".into(), log.into_bytes());
     files.insert(
         "MANIFEST_ID".into(),
@@ -349,8 +355,11 @@ pub fn write_bundle(
         });
     }
     let tmp = out_parent.join(format!(".export_{manifest_id}.tmp-{}", std::process::id()));
+    let total = files.len().max(1) as f32;
     let result = (|| -> Result<(), ExportError> {
-        for (rel, bytes) in &files {
+        for (k, (rel, bytes)) in files.iter().enumerate() {
+            stop()?;
+            monitor.progress(0.7 + 0.3 * k as f32 / total, "writing files");
             let path = tmp.join(rel);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(io(parent))?;

@@ -213,11 +213,11 @@ pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session
     if let Some(x) = v.canvas {
         commands.push(Command::SetCanvas(x));
     }
+    if let Some(masks) = &v.masks {
+        commands.push(Command::SetViewMasks(masks.clone()));
+    }
     for c in commands {
         s.apply(c).map_err(|e| format!("view: {e}"))?;
-    }
-    if let Some(masks) = &v.masks {
-        s.set_view_masks(masks.clone());
     }
     Ok(s)
 }

@@ -4,7 +4,7 @@
 pub mod offscreen;
 pub mod plot;
 
-pub use plot::{CanvasOutput, SceneTrace, auto_bounds, draw_canvas};
+pub use plot::{CanvasOutput, SceneTrace, auto_bounds, draw_canvas, scene_of};
 
 /// Converts a palette colour to egui's.
 pub fn color32(rgb: [u8; 3]) -> egui::Color32 {

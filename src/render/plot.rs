@@ -10,9 +10,11 @@ use crate::display::DisplayTrace;
 use crate::ids::DatasetId;
 use crate::lod::LodRequest;
 use crate::render::color32;
-use crate::session::Command;
+use crate::session::{Command, Session};
 use crate::transforms::Normalization;
 use crate::view::{PlotBounds, ViewState};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One trace as the canvas needs it.
 pub struct SceneTrace<'a> {
@@ -23,6 +25,30 @@ pub struct SceneTrace<'a> {
     pub visible: bool,
     /// Position in the active order (decides the colour).
     pub order: usize,
+}
+
+/// The canvas's traces in active order, and the active IDs that have no dataset or no
+/// prepared trace (shared by export and replay, so both draw the same scene).
+pub fn scene_of<'a>(
+    session: &'a Session,
+    view: &'a crate::view::ViewState,
+    traces: &'a BTreeMap<DatasetId, Arc<DisplayTrace>>,
+) -> (Vec<SceneTrace<'a>>, Vec<&'a DatasetId>) {
+    let mut scene = Vec::new();
+    let mut unresolved = Vec::new();
+    for (order, t) in view.active_traces.iter().enumerate() {
+        match (session.dataset(&t.dataset_id), traces.get(&t.dataset_id)) {
+            (Some(d), Some(trace)) => scene.push(SceneTrace {
+                id: &d.id,
+                name: &d.spectrum.name,
+                trace,
+                visible: t.visible,
+                order,
+            }),
+            _ => unresolved.push(&t.dataset_id),
+        }
+    }
+    (scene, unresolved)
 }
 
 /// What the canvas reports after a frame.

@@ -19,6 +19,8 @@
 //!
 //! Below 200 nm air wavelengths are not defined (air absorbs): an error.
 
+#![allow(unsafe_code)] // see Cargo.toml [lints]: this module needs unsafe, each block says why
+
 use serde::{Deserialize, Serialize};
 
 /// Shortest wavelength, nm, at which air wavelengths are defined.

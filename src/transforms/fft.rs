@@ -16,6 +16,8 @@
 //! landing in the same cache sets, as power-of-two strides between separate real and
 //! imaginary arrays do.
 
+#![allow(unsafe_code)] // see Cargo.toml [lints]: this module needs unsafe, each block says why
+
 /// Transforms in one batch.
 pub(crate) const LANES: usize = 8;
 

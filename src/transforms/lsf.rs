@@ -22,6 +22,8 @@
 //! algorithm by CPU would change the last bits from one machine to another, and with
 //! them derived IDs.)
 
+#![allow(unsafe_code)] // see Cargo.toml [lints]: this module needs unsafe, each block says why
+
 use crate::transforms::savgol::{convolve_valid, convolve_valid_par};
 use crate::transforms::{fft, resample};
 

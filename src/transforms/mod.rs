@@ -8,6 +8,8 @@
 //! them. Every value is computed by the same operations wherever and whenever it runs,
 //! so no result depends on the threads.
 
+#![allow(unsafe_code)] // see Cargo.toml [lints]: this module needs unsafe, each block says why
+
 pub mod airvac;
 pub mod barycentric;
 pub(crate) mod fft;

@@ -293,6 +293,24 @@ pub struct StepRecord {
     pub notes: BTreeMap<String, serde_json::Value>,
 }
 
+impl StepRecord {
+    /// The typed step this record applied (`None` only for a record whose kind or
+    /// parameters this version does not know, e.g. read from a newer bundle).
+    pub fn step(&self) -> Option<Step> {
+        serde_json::from_value(serde_json::json!({"kind": self.kind, "params": self.params})).ok()
+    }
+
+    /// The barycentric or heliocentric correction a velocity shift computed, m/s.
+    pub fn rv_correction_m_per_s(&self) -> Option<f64> {
+        self.notes
+            .get(RV_CORRECTION_NOTE)
+            .and_then(serde_json::Value::as_f64)
+    }
+}
+
+/// The note key under which a velocity shift records its computed correction (m/s).
+pub const RV_CORRECTION_NOTE: &str = "rv_correction_ms";
+
 /// Transform ID: sha256 over length-prefixed fields kind, canonical params, parent IDs
 /// joined by newlines, code version.
 pub fn transform_id(step: &Step, parents: &[DatasetId]) -> String {
@@ -484,7 +502,7 @@ fn compute(
                     return Err(TransformError::CorrectionFrame(c.kind));
                 }
                 let v_ms = radial_velocity_correction_ms(c.kind, &c.observation())?;
-                notes.insert("rv_correction_ms".into(), serde_json::json!(v_ms));
+                notes.insert(RV_CORRECTION_NOTE.into(), serde_json::json!(v_ms));
                 // astropy's convention: the correction is (z_b − 1)·c.
                 f *= 1.0 + v_ms / 299_792_458.0;
             }

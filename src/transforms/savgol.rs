@@ -6,6 +6,8 @@
 //! All weights come from one thin QR factorisation of the window's Vandermonde matrix:
 //! the hat matrix H = Q Qᵀ holds the weights for every evaluation position.
 
+#![allow(unsafe_code)] // see Cargo.toml [lints]: this module needs unsafe, each block says why
+
 use serde::{Deserialize, Serialize};
 
 /// Savitzky–Golay parameters.

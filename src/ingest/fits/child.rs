@@ -8,6 +8,8 @@
 //! that many `f64`s. Anything else — a crash, a hang, a short or long answer — becomes an
 //! [`IngestProblem::ReaderFailed`] naming what happened.
 
+#![allow(unsafe_code)] // see Cargo.toml [lints]: this module needs unsafe, each block says why
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};

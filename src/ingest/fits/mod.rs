@@ -20,7 +20,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use self::header::{Hdu, HduKind};
-use super::{IngestProblem, Loaded, ReadOptions, SigmaForm};
+use super::{IngestProblem, Loaded, ReadOptions, SigmaForm, Warning, WarningKind};
 use crate::ingest::ColumnRef;
 use crate::spectrum::{Medium, Spectrum};
 use crate::units::XUnit;
@@ -166,7 +166,7 @@ pub struct Planned {
 pub struct Plan {
     pub requests: Vec<Request>,
     pub spectra: Vec<Planned>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Header keywords copied into a spectrum's metadata (from the HDU, else the primary).
@@ -317,9 +317,12 @@ pub fn plan(name: &str, hdus: &[Hdu], options: &ReadOptions) -> Result<Plan, Ing
     };
     if !found.is_empty() {
         let others: Vec<String> = found.iter().map(|(i, _)| i.to_string()).collect();
-        p.warnings.push(format!(
-            "read HDU {index}; HDU(s) {} {OTHER_HDUS_HOLD_SPECTRA} (choose with --hdu, or in the app's HDU window)",
-            others.join(", ")
+        p.warnings.push(Warning::file(
+            WarningKind::OtherHdusHoldSpectra,
+            format!(
+                "read HDU {index}; HDU(s) {} {OTHER_HDUS_HOLD_SPECTRA} (choose with --hdu, or in the app's HDU window)",
+                others.join(", ")
+            ),
         ));
     }
     Ok(p)
@@ -411,8 +414,10 @@ fn plan_desi(name: &str, hdus: &[Hdu], plan: &mut Plan) -> Result<bool, IngestPr
         }
     }
     if any {
-        plan.warnings
-            .push("DESI layout: wavelengths taken as vacuum (DESI data model)".into());
+        plan.warnings.push(Warning::file(
+            WarningKind::MediumAssumed,
+            "DESI layout: wavelengths taken as vacuum (DESI data model)",
+        ));
     }
     Ok(any)
 }
@@ -453,8 +458,10 @@ fn plan_image(
                     IngestProblem::BadColumn(format!("HDU {}: unknown CUNIT1 '{t}'", hdu.index))
                 })?,
                 None => {
-                    warnings
-                        .push("CUNIT1 not given: wavelengths taken as Å (IRAF convention)".into());
+                    warnings.push(Warning::file(
+                        WarningKind::UnitAssumed,
+                        "CUNIT1 not given: wavelengths taken as Å (IRAF convention)",
+                    ));
                     FitsXUnit::Unit(XUnit::Angstrom)
                 }
             };
@@ -511,8 +518,10 @@ fn plan_image(
                     IngestProblem::BadColumn(format!("HDU {}: unknown XUNITS '{t}'", hdu.index))
                 })?,
                 None => {
-                    warnings
-                        .push("XUNITS not given: wavelengths taken as µm (SpeX convention)".into());
+                    warnings.push(Warning::file(
+                        WarningKind::UnitAssumed,
+                        "XUNITS not given: wavelengths taken as µm (SpeX convention)",
+                    ));
                     FitsXUnit::Unit(XUnit::Micrometer)
                 }
             };
@@ -695,7 +704,10 @@ fn plan_table(
         } else if let Some(u) = options.x_unit {
             FitsXUnit::Unit(u)
         } else if x.unit.is_empty() {
-            warnings.push(format!("column {} has no TUNIT: taken as Å", x.name));
+            warnings.push(Warning::file(
+                WarningKind::UnitAssumed,
+                format!("column {} has no TUNIT: taken as Å", x.name),
+            ));
             FitsXUnit::Unit(XUnit::Angstrom)
         } else {
             x_unit_from_text(&x.unit).ok_or_else(|| {
@@ -728,7 +740,10 @@ fn plan_table(
     let mut medium = medium_of(hdus, hdu);
     if medium == Medium::Unknown && x_unit == FitsXUnit::Log10Angstrom {
         medium = Medium::Vacuum;
-        warnings.push("SDSS loglam layout: wavelengths taken as vacuum (SDSS convention)".into());
+        warnings.push(Warning::file(
+            WarningKind::MediumAssumed,
+            "SDSS loglam layout: wavelengths taken as vacuum (SDSS convention)",
+        ));
     }
     let per_row = x.repeat > 1;
     let (count, len) = if per_row {
@@ -830,16 +845,18 @@ pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
             )));
         }
         if dropped > 0 {
-            loaded.warnings.push(format!(
-                "{}: {dropped} point(s) with NaN or invalid values dropped",
-                p.name
+            loaded.warnings.push(Warning::about(
+                &p.name,
+                WarningKind::RowsDropped,
+                format!("{dropped} point(s) with NaN or invalid values dropped"),
             ));
         }
         if rows.windows(2).any(|w| w[1].0 < w[0].0) {
             rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-            loaded.warnings.push(format!(
-                "{}: wavelengths were not increasing; sorted",
-                p.name
+            loaded.warnings.push(Warning::about(
+                &p.name,
+                WarningKind::Reordered,
+                "wavelengths were not increasing; sorted",
             ));
         }
         let x_nm: Vec<f64> = rows.iter().map(|r| r.0).collect();
