@@ -161,6 +161,8 @@ pub struct WorkbenchApp {
     palette: Option<Palette>,
     /// Every action run, oldest first (the shortcut and palette tests read it).
     action_log: Vec<Action>,
+    /// Asks the user for files to open (the platform dialog; tests put their own).
+    pick_files: Box<dyn FnMut() -> Vec<PathBuf>>,
 }
 
 impl WorkbenchApp {
@@ -239,6 +241,7 @@ impl WorkbenchApp {
             policy_draft: crate::session::ExportPolicy::default(),
             palette: None,
             action_log: Vec::new(),
+            pick_files: Box::new(pick_files),
         }
     }
 
@@ -374,6 +377,11 @@ impl WorkbenchApp {
     /// Every action run so far, oldest first (from keys, menus, toolbar or palette).
     pub fn action_log(&self) -> &[Action] {
         &self.action_log
+    }
+
+    /// Replaces the file dialog File ▸ Open… shows (tests, which have no desktop).
+    pub fn set_file_picker(&mut self, picker: impl FnMut() -> Vec<PathBuf> + 'static) {
+        self.pick_files = Box::new(picker);
     }
 
     /// Whether the command palette is open.
@@ -705,7 +713,7 @@ impl WorkbenchApp {
         }
         self.action_log.push(action);
         match action {
-            Action::OpenFiles => out.open_files.extend(pick_files()),
+            Action::OpenFiles => out.open_files.extend((self.pick_files)()),
             Action::OpenRecent => {}
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Action::Undo => out.commands.push(Command::Undo),
