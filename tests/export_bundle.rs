@@ -332,7 +332,9 @@ fn every_committed_recipe_validates_against_the_recipe_schema() {
     assert!(n >= 1);
     // And the schema catches what it should, naming where.
     let bad = r#"{"inputs":[{"bundled":"a.csv"}],"derive":[{"from":0,"steps":[{"kind":"smooth","params":{"method":"sg","window":11}}]}]}"#;
-    let e = spectra_workbench::provenance::recipe::parse_recipe(bad).unwrap_err();
+    let e = spectra_workbench::provenance::recipe::parse_recipe(bad)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("/derive/0/steps/0/params") && e.contains("poly"),
         "{e}"

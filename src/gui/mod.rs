@@ -954,8 +954,13 @@ impl eframe::App for WorkbenchApp {
     }
 }
 
+/// The window could not be opened (no display, no OpenGL).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the GUI: {0}")]
+pub struct GuiError(#[from] eframe::Error);
+
 /// Runs the GUI until the window closes.
-pub fn run(files: Vec<PathBuf>, read_options: ReadOptions) -> Result<(), String> {
+pub fn run(files: Vec<PathBuf>, read_options: ReadOptions) -> Result<(), GuiError> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("spectra-workbench")
@@ -973,5 +978,5 @@ pub fn run(files: Vec<PathBuf>, read_options: ReadOptions) -> Result<(), String>
             Ok(Box::new(WorkbenchApp::new(persisted, files, read_options)))
         }),
     )
-    .map_err(|e| format!("cannot start the GUI: {e}"))
+    .map_err(GuiError)
 }

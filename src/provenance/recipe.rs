@@ -85,14 +85,43 @@ pub struct Recipe {
     pub notes: Option<String>,
 }
 
+/// Why a recipe could not be read or built. Each message is one line naming what failed
+/// (the CLI prefixes the recipe's path).
+#[derive(Debug, thiserror::Error)]
+pub enum RecipeError {
+    #[error("not JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error("does not match the recipe schema: {}", .0.join("; "))]
+    Schema(Vec<String>),
+    #[error("{0}")]
+    Decode(serde_json::Error),
+    #[error("no bundled sample named {0}")]
+    NoSample(String),
+    #[error("{0}")]
+    Ingest(#[from] crate::ingest::IngestError),
+    #[error("{0}")]
+    Command(#[from] crate::session::CommandError),
+    #[error("derive[{derive}]: no dataset at index {from}")]
+    NoDataset { derive: usize, from: usize },
+    #[error("derive[{derive}] step {step} ({kind}): {source}")]
+    Step {
+        derive: usize,
+        /// 1-based.
+        step: usize,
+        kind: &'static str,
+        source: crate::session::CommandError,
+    },
+    #[error("view: {0}")]
+    View(crate::session::CommandError),
+}
+
 /// The recipe schema (JSON Schema 2020-12), embedded: `schemas/recipe.schema.json`.
 pub const RECIPE_SCHEMA: &str = include_str!("../../schemas/recipe.schema.json");
 
 /// Parses a recipe: JSON, then the schema (every violation, by JSON pointer), then the
 /// typed decoding (which also rejects what a schema cannot, such as duplicate keys).
-pub fn parse_recipe(text: &str) -> Result<Recipe, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+pub fn parse_recipe(text: &str) -> Result<Recipe, RecipeError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(RecipeError::NotJson)?;
     let schema: serde_json::Value =
         serde_json::from_str(RECIPE_SCHEMA).expect("the embedded recipe schema is JSON");
     let validator =
@@ -108,25 +137,20 @@ pub fn parse_recipe(text: &str) -> Result<Recipe, String> {
         })
         .collect();
     if !problems.is_empty() {
-        return Err(format!(
-            "does not match the recipe schema: {}",
-            problems.join("; ")
-        ));
+        return Err(RecipeError::Schema(problems));
     }
-    serde_json::from_str(text).map_err(|e| format!("{e}"))
+    serde_json::from_str(text).map_err(RecipeError::Decode)
 }
 
 /// Builds the session a recipe describes. Errors are one line naming what failed.
-pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session, String> {
+pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session, RecipeError> {
     let mut s = Session::default();
     for input in &recipe.inputs {
         match input {
             RecipeInput::Bundled(name) => {
                 let d = crate::samples::load_sample(name)
-                    .ok_or_else(|| format!("no bundled sample named {name}"))?
-                    .map_err(|e| e.to_string())?;
-                s.apply(Command::AddDatasets(vec![d]))
-                    .map_err(|e| e.to_string())?;
+                    .ok_or_else(|| RecipeError::NoSample(name.clone()))??;
+                s.apply(Command::AddDatasets(vec![d]))?;
             }
             RecipeInput::File {
                 path,
@@ -142,11 +166,10 @@ pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session
                     spectrum: spectrum.clone(),
                     ..ReadOptions::default()
                 };
-                let ids = s.open_path(&full, &options).map_err(|e| e.to_string())?;
+                let ids = s.open_path(&full, &options)?;
                 if let Some(m) = medium {
                     for id in ids {
-                        s.apply(Command::DeclareMedium { id, medium: *m })
-                            .map_err(|e| e.to_string())?;
+                        s.apply(Command::DeclareMedium { id, medium: *m })?;
                     }
                 }
             }
@@ -156,15 +179,23 @@ pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session
         let start = s
             .datasets()
             .get(d.from)
-            .ok_or_else(|| format!("derive[{k}]: no dataset at index {}", d.from))?
+            .ok_or(RecipeError::NoDataset {
+                derive: k,
+                from: d.from,
+            })?
             .id
             .clone();
         let mut current = start;
         for (j, step) in d.steps.iter().enumerate() {
             let in_place = d.in_place;
-            current = s
-                .apply_step(&current, step, in_place)
-                .map_err(|e| format!("derive[{k}] step {} ({}): {e}", j + 1, step.kind()))?;
+            current =
+                s.apply_step(&current, step, in_place)
+                    .map_err(|source| RecipeError::Step {
+                        derive: k,
+                        step: j + 1,
+                        kind: step.kind(),
+                        source,
+                    })?;
         }
     }
     if recipe.data_restrictions.is_some() || recipe.notes.is_some() {
@@ -172,8 +203,7 @@ pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session
             data_restrictions: recipe.data_restrictions.clone(),
             include_restricted_sources: recipe.include_restricted_sources,
             notes: recipe.notes.clone().unwrap_or_default(),
-        }))
-        .map_err(|e| e.to_string())?;
+        }))?;
     }
     let v = &recipe.view;
     let mut commands = Vec::new();
@@ -217,7 +247,7 @@ pub fn session_from_recipe(recipe: &Recipe, recipe_dir: &Path) -> Result<Session
         commands.push(Command::SetViewMasks(masks.clone()));
     }
     for c in commands {
-        s.apply(c).map_err(|e| format!("view: {e}"))?;
+        s.apply(c).map_err(RecipeError::View)?;
     }
     Ok(s)
 }

@@ -48,22 +48,52 @@ impl ReplayReport {
     }
 }
 
+/// Why a bundle could not be replayed at all (differences are the report's, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("{path}: {source}")]
+    Read {
+        /// Relative to the bundle.
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("manifest.json: {0}")]
+    Manifest(serde_json::Error),
+    #[error("{0}")]
+    Ingest(#[from] crate::ingest::IngestError),
+    #[error("{0}: empty")]
+    Empty(String),
+    #[error("transforms[{index}]: {source}")]
+    Step {
+        index: usize,
+        source: serde_json::Error,
+    },
+    #[error("{0}")]
+    Command(#[from] crate::session::CommandError),
+    #[error("view.png: {0}")]
+    Picture(image::ImageError),
+}
+
 /// Replays the bundle in `dir`. Errors are for bundles that cannot be read at all.
-pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, String> {
-    let read = |rel: &str| std::fs::read(dir.join(rel)).map_err(|e| format!("{rel}: {e}"));
-    let manifest: Manifest = serde_json::from_slice(&read("manifest.json")?)
-        .map_err(|e| format!("manifest.json: {e}"))?;
+pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, ReplayError> {
+    let read = |rel: &str| {
+        std::fs::read(dir.join(rel)).map_err(|source| ReplayError::Read {
+            path: rel.to_string(),
+            source,
+        })
+    };
+    let manifest: Manifest =
+        serde_json::from_slice(&read("manifest.json")?).map_err(ReplayError::Manifest)?;
     let mut problems = Vec::new();
     let mut session = Session::default();
     for input in &manifest.inputs {
         let rel = format!("spectra/{}.csv", input.id);
-        let loaded = crate::ingest::load_bytes(&rel, &read(&rel)?, &ReadOptions::default())
-            .map_err(|e| e.to_string())?;
+        let loaded = crate::ingest::load_bytes(&rel, &read(&rel)?, &ReadOptions::default())?;
         let mut spectrum = loaded
             .spectra
             .into_iter()
             .next()
-            .ok_or(format!("{rel}: empty"))?;
+            .ok_or_else(|| ReplayError::Empty(rel.clone()))?;
         // CSV carries the arrays and the y unit; the rest comes from the manifest.
         spectrum.name = input.source_name.clone();
         spectrum.instrument = input.instrument.clone();
@@ -86,9 +116,7 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, String> {
         if d.id != input.id {
             problems.push(format!("{rel}: re-ingested ID {} differs", d.id));
         }
-        session
-            .apply(Command::AddDatasets(vec![d]))
-            .map_err(|e| e.to_string())?;
+        session.apply(Command::AddDatasets(vec![d]))?;
     }
     let records = &manifest.transforms;
     for (k, r) in records.iter().enumerate() {
@@ -107,7 +135,7 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, String> {
         }
         let step: Step =
             serde_json::from_value(serde_json::json!({"kind": r.kind, "params": r.params}))
-                .map_err(|e| format!("transforms[{k}]: {e}"))?;
+                .map_err(|source| ReplayError::Step { index: k, source })?;
         let Some(input) = r.parent_ids.first() else {
             problems.push(format!("transforms[{k}]: no parent"));
             continue;
@@ -128,13 +156,11 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, String> {
                         r.kind, dataset.id, r.output_id
                     ));
                 }
-                session
-                    .apply(Command::AddDerived {
-                        dataset,
-                        records: new_records,
-                        replace: None,
-                    })
-                    .map_err(|e| e.to_string())?;
+                session.apply(Command::AddDerived {
+                    dataset,
+                    records: new_records,
+                    replace: None,
+                })?;
             }
             Err(e) => problems.push(format!("transforms[{k}] ({}): {e}", r.kind)),
         }
@@ -170,7 +196,7 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, String> {
     }
     let picture = render_canvas(&view, &scene);
     let stored = image::load_from_memory(&read("view.png")?)
-        .map_err(|e| format!("view.png: {e}"))?
+        .map_err(ReplayError::Picture)?
         .to_rgba8();
     let (rmse, max_abs_diff) =
         if stored.width() == picture.width && stored.height() == picture.height {

@@ -38,11 +38,29 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A bundle that cannot be checked at all (a failed check is a listed problem, not this).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Unreadable {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Walk {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Every problem found, one line each naming the path; empty when the bundle is intact.
-pub fn verify_bundle(dir: &Path) -> Result<Vec<String>, String> {
+pub fn verify_bundle(dir: &Path) -> Result<Vec<String>, VerifyError> {
     let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| format!("{}: cannot read: {e}", manifest_path.display()))?;
+    let text =
+        std::fs::read_to_string(&manifest_path).map_err(|source| VerifyError::Unreadable {
+            path: manifest_path.clone(),
+            source,
+        })?;
     let mut failures = Vec::new();
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(value) => failures.extend(schema_errors(&value)),
@@ -104,7 +122,10 @@ pub fn verify_bundle(dir: &Path) -> Result<Vec<String>, String> {
         }
     }
     let mut present = Vec::new();
-    walk(dir, dir, &mut present).map_err(|e| format!("{}: {e}", dir.display()))?;
+    walk(dir, dir, &mut present).map_err(|source| VerifyError::Walk {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     present.sort();
     for p in &present {
         if !UNLISTED_BY_DESIGN.contains(&p.as_str())

@@ -300,6 +300,39 @@ mod tests {
         }
     }
 
+    /// The `set_len` in `build_pair` is sound: every element of both vectors is written
+    /// through a `Piece` before it is read. Small on purpose, so that Miri checks it in
+    /// seconds (`docs/dev/architecture.md`, "Unsafe code"):
+    /// `cargo +nightly miri test --lib transforms::tests::miri_`.
+    #[test]
+    fn miri_pieces_write_every_element_before_set_len() {
+        for (n, threads, len) in [(13usize, 2usize, 4usize), (3, 1, 8), (0, 2, 2)] {
+            let (a, b) = build_pair(
+                n,
+                true,
+                threads,
+                len,
+                || (),
+                |_, offset, x, y| {
+                    // Every way a piece is filled: push, extend, slice, fill_rest.
+                    let len = x.len();
+                    if len > 0 {
+                        x.push(offset as f64);
+                    }
+                    let next = x.filled;
+                    x.extend((next..len / 2).map(|i| (offset + i) as f64));
+                    let next = x.filled;
+                    let rest: Vec<f64> = (next..len).map(|i| (offset + i) as f64).collect();
+                    x.extend_from_slice(&rest);
+                    let y = y.unwrap();
+                    y.fill_rest(-1.0);
+                },
+            );
+            assert_eq!(a, (0..n).map(|i| i as f64).collect::<Vec<_>>());
+            assert_eq!(b.unwrap(), vec![-1.0; n]);
+        }
+    }
+
     /// A job that does not fill its piece is caught before anyone reads the vector, which
     /// would otherwise hold whatever the memory held before.
     #[test]
