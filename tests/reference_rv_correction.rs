@@ -5,7 +5,7 @@
 //! listed in the module docs are each below 0.05 m/s; the measured differences are < 2 cm/s).
 
 use spectra_workbench::transforms::barycentric::{
-    CorrectionKind, Observation, Site, radial_velocity_correction_ms,
+    CorrectionKind, Observation, Site, radial_velocity_correction_m_per_s,
 };
 
 #[test]
@@ -27,7 +27,7 @@ fn agrees_with_astropy_to_1_m_per_s() {
             (CorrectionKind::Barycentric, "barycentric_ms"),
             (CorrectionKind::Heliocentric, "heliocentric_ms"),
         ] {
-            let got = radial_velocity_correction_ms(kind, &obs).unwrap();
+            let got = radial_velocity_correction_m_per_s(kind, &obs).unwrap();
             let want = case[key].as_f64().unwrap();
             assert!(
                 (got - want).abs() < 0.05,

@@ -4,6 +4,8 @@
 //! app turns into session commands. (Jobs too small to notice are run inline by the app,
 //! through the same job function and result handling.)
 
+#![allow(unsafe_code)] // see Cargo.toml [lints]: one libc call lowers a job thread's priority
+
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -134,6 +136,7 @@ impl<T: Send + 'static> Jobs<T> {
         };
         let tx = self.tx.clone();
         std::thread::spawn(move || {
+            lower_priority();
             let result = job(&ctx);
             // The app may be gone (closing): then nobody needs the result.
             let _ = tx.send((id, result));
@@ -187,6 +190,24 @@ impl<T: Send + 'static> Jobs<T> {
                 cancelled: r.shared.cancelled.load(Ordering::Relaxed),
             })
             .collect()
+    }
+}
+
+/// Jobs yield the CPU to the UI thread: on Linux a thread's nice value is its own, and
+/// the threads a job starts (an export's parallel writers) inherit it. On two cores an
+/// export's writers otherwise take most of every time slice, and frames stretch to 30 ms.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // Nice 10: about a tenth of the UI thread's weight under the kernel's fair scheduler.
+        const JOB_NICE: libc::c_int = 10;
+        // SAFETY: gettid takes no arguments and cannot fail.
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+        // SAFETY: setpriority only reads its integer arguments; raising one's own nice
+        // value needs no privilege. A failure is harmless and ignored (best effort).
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, tid, JOB_NICE);
+        }
     }
 }
 

@@ -109,6 +109,11 @@ impl Monitor for JobContext {
     fn cancelled(&self) -> bool {
         self.is_cancelled()
     }
+    /// One writer at a time in the background: on two cores the other stays the UI's,
+    /// and the writers' page faults and memory traffic do not stretch its frames.
+    fn threads(&self) -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+    }
 }
 
 /// Now, for the session's history events (the GUI is where the clock is read).

@@ -56,6 +56,10 @@ pub trait Monitor: Sync {
     fn cancelled(&self) -> bool {
         false
     }
+    /// How many files may be made at once (a background export leaves a core to the UI).
+    fn threads(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// No progress reports and no cancel (the CLI, tests).
@@ -252,22 +256,37 @@ pub fn write_bundle_watched(
         "view.png".into(),
         Box::new(move || render_canvas(view, scene_ref).to_png()),
     ));
-    let made: Vec<(String, Vec<u8>, String)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .into_iter()
-            .map(|(path, job)| {
-                scope.spawn(move || {
-                    let bytes = job();
-                    let hash = sha256_hex(&bytes);
-                    (path, bytes, hash)
+    // The files are made on at most `monitor.threads()` threads at once; each one is
+    // checked for cancel before it starts.
+    let width = monitor.threads().max(1);
+    let total_jobs = jobs.len().max(1) as f32;
+    let mut made: Vec<(String, Vec<u8>, String)> = Vec::new();
+    let mut jobs = jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        stop()?;
+        let batch: Vec<_> = jobs.by_ref().take(width).collect();
+        let done: Vec<(String, Vec<u8>, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .into_iter()
+                .map(|(path, job)| {
+                    scope.spawn(move || {
+                        let bytes = job();
+                        let hash = sha256_hex(&bytes);
+                        (path, bytes, hash)
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("bundle job"))
-            .collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("bundle job"))
+                .collect()
+        });
+        made.extend(done);
+        monitor.progress(
+            0.1 + 0.6 * made.len() as f32 / total_jobs,
+            "writing tables and the picture",
+        );
+    }
     for (path, bytes, hash) in made {
         hashes.insert(path.clone(), hash);
         files.insert(path, bytes);

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Speed of light, m/s.
-const C_MS: f64 = 299_792_458.0;
+const C_M_PER_S: f64 = 299_792_458.0;
 /// Astronomical unit, m.
 const AU_M: f64 = 149_597_870_700.0;
 /// Seconds per day.
@@ -125,7 +125,7 @@ fn norm(a: [f64; 3]) -> f64 {
 
 /// The radial-velocity correction in m/s (add it to a measured velocity, or multiply
 /// wavelengths by 1 + correction/c).
-pub fn radial_velocity_correction_ms(
+pub fn radial_velocity_correction_m_per_s(
     kind: CorrectionKind,
     obs: &Observation,
 ) -> Result<f64, CorrectionError> {
@@ -170,19 +170,20 @@ pub fn radial_velocity_correction_ms(
 
     let (ra, dec) = (obs.ra_deg.to_radians(), obs.dec_deg.to_radians());
     let n = [dec.cos() * ra.cos(), dec.cos() * ra.sin(), dec.sin()];
-    let to_ms = AU_M / DAY_S;
+    let au_per_day_to_m_per_s = AU_M / DAY_S;
     match kind {
         CorrectionKind::Heliocentric => {
-            let v = [0, 1, 2].map(|i| pvh[1][i] * to_ms + v_obs[i]);
+            let v = [0, 1, 2].map(|i| pvh[1][i] * au_per_day_to_m_per_s + v_obs[i]);
             Ok(dot(n, v))
         }
         CorrectionKind::Barycentric => {
-            let beta = [0, 1, 2].map(|i| (pvb[1][i] * to_ms + v_obs[i]) / C_MS);
+            let beta =
+                [0, 1, 2].map(|i| (pvb[1][i] * au_per_day_to_m_per_s + v_obs[i]) / C_M_PER_S);
             let gamma = 1.0 / (1.0 - dot(beta, beta)).sqrt();
             let sun_distance_m = norm(pvh[0]) * AU_M;
-            let phi = -(GM_SUN / C_MS / sun_distance_m) - GM_EARTH / C_MS / norm(r_itrs);
-            let zb = gamma * (1.0 + dot(beta, n)) / (1.0 + phi / C_MS);
-            Ok((zb - 1.0) * C_MS)
+            let phi = -(GM_SUN / C_M_PER_S / sun_distance_m) - GM_EARTH / C_M_PER_S / norm(r_itrs);
+            let zb = gamma * (1.0 + dot(beta, n)) / (1.0 + phi / C_M_PER_S);
+            Ok((zb - 1.0) * C_M_PER_S)
         }
     }
 }
@@ -213,7 +214,7 @@ mod tests {
             site: Site::IRTF,
         };
         assert_eq!(
-            radial_velocity_correction_ms(CorrectionKind::Barycentric, &obs),
+            radial_velocity_correction_m_per_s(CorrectionKind::Barycentric, &obs),
             Err(CorrectionError::BadPosition)
         );
     }
@@ -226,7 +227,7 @@ mod tests {
             dec_deg: 19.765,
             site: Site::IRTF,
         };
-        let v = radial_velocity_correction_ms(CorrectionKind::Barycentric, &obs).unwrap();
+        let v = radial_velocity_correction_m_per_s(CorrectionKind::Barycentric, &obs).unwrap();
         assert!(v.abs() < 31_000.0, "{v}");
     }
 }

@@ -17,7 +17,7 @@ use crate::ids::{DatasetId, hex};
 use crate::spectrum::{Medium, Spectrum, SpectrumError};
 use crate::transforms::airvac::{self, AirFormula, AirVacError, TargetMedium};
 use crate::transforms::barycentric::{
-    CorrectionError, CorrectionKind, Observation, Site, radial_velocity_correction_ms,
+    CorrectionError, CorrectionKind, Observation, Site, radial_velocity_correction_m_per_s,
 };
 use crate::transforms::lsf::{self, LsfError, LsfWidth};
 use crate::transforms::normalize::{Normalization, NormalizeError, normalization_divisor_masked};
@@ -300,16 +300,18 @@ impl StepRecord {
         serde_json::from_value(serde_json::json!({"kind": self.kind, "params": self.params})).ok()
     }
 
-    /// The barycentric or heliocentric correction a velocity shift computed, m/s.
+    /// The barycentric or heliocentric correction a velocity shift computed, m/s (read
+    /// under its old key `rv_correction_ms` too, from bundles written before the rename).
     pub fn rv_correction_m_per_s(&self) -> Option<f64> {
-        self.notes
-            .get(RV_CORRECTION_NOTE)
+        [RV_CORRECTION_NOTE, "rv_correction_ms"]
+            .iter()
+            .find_map(|k| self.notes.get(*k))
             .and_then(serde_json::Value::as_f64)
     }
 }
 
 /// The note key under which a velocity shift records its computed correction (m/s).
-pub const RV_CORRECTION_NOTE: &str = "rv_correction_ms";
+pub const RV_CORRECTION_NOTE: &str = "rv_correction_m_per_s";
 
 /// Transform ID: sha256 over length-prefixed fields kind, canonical params, parent IDs
 /// joined by newlines, code version.
@@ -501,10 +503,10 @@ fn compute(
                 if !matches {
                     return Err(TransformError::CorrectionFrame(c.kind));
                 }
-                let v_ms = radial_velocity_correction_ms(c.kind, &c.observation())?;
-                notes.insert(RV_CORRECTION_NOTE.into(), serde_json::json!(v_ms));
+                let v_m_per_s = radial_velocity_correction_m_per_s(c.kind, &c.observation())?;
+                notes.insert(RV_CORRECTION_NOTE.into(), serde_json::json!(v_m_per_s));
                 // astropy's convention: the correction is (z_b − 1)·c.
-                f *= 1.0 + v_ms / 299_792_458.0;
+                f *= 1.0 + v_m_per_s / 299_792_458.0;
             }
             notes.insert("one_plus_z".into(), serde_json::json!(f));
             let x = velocity::shift_axis_nm(input.x_nm(), f);
@@ -1054,7 +1056,7 @@ mod tests {
         )
         .unwrap();
         let out = apply_step(&step, &input, &[]).unwrap();
-        let v = out.records[0].notes["rv_correction_ms"].as_f64().unwrap();
+        let v = out.records[0].notes[RV_CORRECTION_NOTE].as_f64().unwrap();
         assert!((v - -9786.83).abs() < 0.1, "{v}");
         let f = out.records[0].notes["one_plus_z"].as_f64().unwrap();
         assert!((out.spectrum.x_nm()[0] - input.x_nm()[0] * f).abs() < 1e-9);
