@@ -17,8 +17,7 @@ use common::{Table, floor_ms, median_ms, signal, wanted};
 use spectra_workbench::gui::WorkbenchApp;
 use spectra_workbench::ingest::{ReadOptions, csv::parse_csv};
 use spectra_workbench::lod::{LodRequest, MinMaxPyramid, select_indices};
-use spectra_workbench::session::{Command, Dataset, SourceRef};
-use spectra_workbench::spectrum::Spectrum;
+use spectra_workbench::session::Command;
 use spectra_workbench::units::XUnit;
 use spectra_workbench::view::PlotBounds;
 
@@ -119,18 +118,7 @@ fn main() {
         let ctx = egui::Context::default();
         spectra_workbench::render::install_fonts(&ctx);
         let mut app = WorkbenchApp::empty(ReadOptions::default());
-        let datasets: Vec<Dataset> = (0..10)
-            .map(|k| {
-                let y_k: Vec<f64> = y.iter().map(|v| v + k as f64 * 0.3).collect();
-                let s = Spectrum::new(format!("trace {k}"), x.clone(), y_k, None).unwrap();
-                Dataset::new(
-                    s,
-                    "csv",
-                    SourceRef::Bundled(format!("trace{k}.csv")),
-                    vec![],
-                )
-            })
-            .collect();
+        let datasets = common::offset_traces(&x, &y, 10);
         let all_y: Vec<f64> = datasets
             .iter()
             .flat_map(|d| d.spectrum.y().iter().copied())
@@ -221,18 +209,7 @@ fn main() {
     if wanted("export") {
         use spectra_workbench::provenance::{bundle, verify};
         let mut s = spectra_workbench::session::Session::default();
-        let datasets: Vec<Dataset> = (0..3)
-            .map(|k| {
-                let y_k: Vec<f64> = y.iter().map(|v| v + k as f64 * 0.3).collect();
-                let sp = Spectrum::new(format!("trace {k}"), x.clone(), y_k, None).unwrap();
-                Dataset::new(
-                    sp,
-                    "csv",
-                    SourceRef::Bundled(format!("trace{k}.csv")),
-                    vec![],
-                )
-            })
-            .collect();
+        let datasets = common::offset_traces(&x, &y, 3);
         s.apply(Command::AddDatasets(datasets)).unwrap();
         let dir = std::env::temp_dir().join(format!("swb-bench-{}", std::process::id()));
         let mut n = 0;

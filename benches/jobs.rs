@@ -19,8 +19,7 @@ use std::time::Instant;
 use common::{Table, median_ms, signal, wanted};
 use spectra_workbench::gui::WorkbenchApp;
 use spectra_workbench::ingest::ReadOptions;
-use spectra_workbench::session::{Command, Dataset, SourceRef};
-use spectra_workbench::spectrum::Spectrum;
+use spectra_workbench::session::Command;
 use spectra_workbench::view::PlotBounds;
 
 struct Frames {
@@ -122,18 +121,7 @@ fn main() {
         let (x, y) = signal(1_000_000);
         let mut app = WorkbenchApp::empty(ReadOptions::default());
         app.set_export_dir(dir.join("exports"));
-        let datasets: Vec<Dataset> = (0..3)
-            .map(|k| {
-                let y_k: Vec<f64> = y.iter().map(|v| v + k as f64 * 0.3).collect();
-                let s = Spectrum::new(format!("trace {k}"), x.clone(), y_k, None).unwrap();
-                Dataset::new(
-                    s,
-                    "csv",
-                    SourceRef::Bundled(format!("trace{k}.csv")),
-                    vec![],
-                )
-            })
-            .collect();
+        let datasets = common::offset_traces(&x, &y, 3);
         app.add_datasets(datasets);
         for step in 0..5 {
             frames.frame(&mut app, step);

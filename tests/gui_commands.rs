@@ -172,19 +172,22 @@ fn the_shortcut_sheet_equals_the_table() {
     assert!(shown.contains("Ctrl+E\tExport view"), "Ctrl+E is listed");
 }
 
+/// Ctrl+Shift+P as a Linux keyboard sends it.
+fn open_palette(h: &Harness<'static, WorkbenchApp>) {
+    let modifiers = egui::Modifiers {
+        ctrl: true,
+        shift: true,
+        command: true,
+        ..egui::Modifiers::NONE
+    };
+    h.key_press_modifiers(modifiers, egui::Key::P);
+}
+
 #[test]
 fn the_palette_filters_and_runs_an_action_with_enter() {
     let out = tempfile::tempdir().unwrap();
     let (mut h, _) = harness(out.path());
-    h.key_press_modifiers(
-        egui::Modifiers {
-            ctrl: true,
-            shift: true,
-            command: true,
-            ..egui::Modifiers::NONE
-        },
-        egui::Key::P,
-    );
+    open_palette(&h);
     h.run_steps(2);
     assert!(h.state().palette_open());
     assert!(h.query_by_label("Command palette").is_some());
@@ -209,15 +212,7 @@ fn the_palette_filters_and_runs_an_action_with_enter() {
         Some(&Action::Theme(spectra_workbench::view::Theme::Dark))
     );
     // Escape closes it without running anything.
-    h.key_press_modifiers(
-        egui::Modifiers {
-            ctrl: true,
-            shift: true,
-            command: true,
-            ..egui::Modifiers::NONE
-        },
-        egui::Key::P,
-    );
+    open_palette(&h);
     h.run_steps(2);
     let n = h.state().action_log().len();
     h.key_press(egui::Key::Escape);

@@ -132,3 +132,26 @@ mod allocator;
 pub fn tune_allocator() {
     allocator::keep_freed_memory();
 }
+
+/// `count` traces on `x`, each `y` raised by 0.3 × its number, as bundled-sample datasets
+/// (what the frame, export and job benchmarks draw and write).
+pub fn offset_traces(
+    x: &[f64],
+    y: &[f64],
+    count: usize,
+) -> Vec<spectra_workbench::session::Dataset> {
+    use spectra_workbench::session::{Dataset, SourceRef};
+    use spectra_workbench::spectrum::Spectrum;
+    (0..count)
+        .map(|k| {
+            let y_k: Vec<f64> = y.iter().map(|v| v + k as f64 * 0.3).collect();
+            let s = Spectrum::new(format!("trace {k}"), x.to_vec(), y_k, None).unwrap();
+            Dataset::new(
+                s,
+                "csv",
+                SourceRef::Bundled(format!("trace{k}.csv")),
+                vec![],
+            )
+        })
+        .collect()
+}

@@ -269,6 +269,30 @@ impl Session {
         });
     }
 
+    /// Undo (`forward` false) or redo: the state the entry holds comes back, and the
+    /// current state goes onto the other stack.
+    fn travel(&mut self, forward: bool, at: Option<UnixMillis>) -> Result<(), CommandError> {
+        let (from, error, kind) = if forward {
+            (&mut self.redo, CommandError::NothingToRedo, EventKind::Redo)
+        } else {
+            (&mut self.undo, CommandError::NothingToUndo, EventKind::Undo)
+        };
+        let entry = from.pop().ok_or(error)?;
+        let now = UndoEntry {
+            before: self.state(),
+            coalesce: None,
+            at,
+        };
+        self.restore(entry.before);
+        if forward {
+            self.undo.push(now);
+        } else {
+            self.redo.push(now);
+        }
+        self.event(kind, kind.as_str().into(), at);
+        Ok(())
+    }
+
     fn apply_inner(
         &mut self,
         command: Command,
@@ -291,30 +315,8 @@ impl Session {
                 self.view.canvas = *canvas;
                 return Ok(());
             }
-            Command::Undo => {
-                let entry = self.undo.pop().ok_or(CommandError::NothingToUndo)?;
-                let now = self.state();
-                self.restore(entry.before);
-                self.redo.push(UndoEntry {
-                    before: now,
-                    coalesce: None,
-                    at,
-                });
-                self.event(EventKind::Undo, "undo".into(), at);
-                return Ok(());
-            }
-            Command::Redo => {
-                let entry = self.redo.pop().ok_or(CommandError::NothingToRedo)?;
-                let now = self.state();
-                self.restore(entry.before);
-                self.undo.push(UndoEntry {
-                    before: now,
-                    coalesce: None,
-                    at,
-                });
-                self.event(EventKind::Redo, "redo".into(), at);
-                return Ok(());
-            }
+            Command::Undo => return self.travel(false, at),
+            Command::Redo => return self.travel(true, at),
             c => command::describe(&self.library, c)?,
         };
         let before = self.state();
