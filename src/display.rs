@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::lod::{LodRequest, MinMaxPyramid, select_indices};
 use crate::spectrum::Spectrum;
-use crate::transforms::{Normalization, normalization_divisor};
+use crate::transforms::Normalization;
+use crate::transforms::normalize::normalization_divisor_masked;
 use crate::view::Smoothing;
 
 /// One trace prepared for drawing at a given smoothing.
@@ -52,8 +53,12 @@ impl DisplayTrace {
         let pyramid = MinMaxPyramid::build(y);
         let (imin, imax) = pyramid.range_extrema(y, 0, y.len());
         let y_range = (y[imin], y[imax]);
-        let divisor_max = normalization_divisor(spectrum.x_nm(), y, Normalization::Max).ok();
-        let divisor_area = normalization_divisor(spectrum.x_nm(), y, Normalization::Area).ok();
+        // The same function as the `normalize` step: masked samples (a cosmic-ray spike,
+        // ivar = 0) never set the scale.
+        let divisor =
+            |mode| normalization_divisor_masked(spectrum.x_nm(), y, mode, spectrum.mask()).ok();
+        let divisor_max = divisor(Normalization::Max);
+        let divisor_area = divisor(Normalization::Area);
         let mask_runs_nm = mask_runs(spectrum.x_nm(), spectrum.mask());
         Self {
             mask_runs_nm,
@@ -164,6 +169,46 @@ fn mask_runs(x_nm: &[f64], mask: Option<&[bool]>) -> Vec<(f64, f64)> {
 mod tests {
     use super::*;
     use crate::units::XUnit;
+
+    /// A masked spike sets neither the view's scale nor the `normalize` step's: both are
+    /// the largest unmasked |y|, and both areas leave the spike's trapezoids out.
+    #[test]
+    fn display_normalization_honours_masks_exactly_as_the_step() {
+        use crate::ids::DatasetId;
+        use crate::transforms::registry::{Identified, Step, apply_identified};
+        let x: Vec<f64> = (0..100).map(|i| 500.0 + i as f64).collect();
+        let mut y: Vec<f64> = (0..100).map(|i| 1.0 + (i % 7) as f64 * 0.1).collect();
+        y[40] = 1000.0; // the cosmic ray
+        let mut s = Spectrum::new("spike", x, y, None).unwrap();
+        let mut mask = vec![false; 100];
+        mask[40] = true;
+        s.set_mask(Some(mask));
+        let id: DatasetId = s.dataset_id();
+        let t = DisplayTrace::build(Arc::new(s.clone()), Smoothing::Off);
+        for mode in [Normalization::Max, Normalization::Area] {
+            let step: Step = serde_json::from_value(serde_json::json!({
+                "kind": "normalize", "params": {"mode": mode}
+            }))
+            .unwrap();
+            let applied = apply_identified(
+                &step,
+                Identified {
+                    id: &id,
+                    spectrum: &s,
+                },
+                &[],
+            )
+            .unwrap();
+            let d = t.divisor(mode).unwrap();
+            // The step divides by the same number the view does, bit for bit.
+            for i in [0usize, 10, 99] {
+                assert_eq!(applied.spectrum.y()[i], s.y()[i] / d, "{mode:?} at {i}");
+            }
+            if mode == Normalization::Max {
+                assert_eq!(d, 1.6, "the largest unmasked |y|, not the spike");
+            }
+        }
+    }
 
     fn trace(smoothing: Smoothing) -> DisplayTrace {
         let x: Vec<f64> = (0..100).map(|i| 500.0 + i as f64).collect();
