@@ -438,16 +438,29 @@ fn replay(bundle: &Path) -> Result<(), Failure> {
 }
 
 fn verify(bundle: &Path) -> Result<(), Failure> {
-    let failures = crate::provenance::verify::verify_bundle(bundle).map_err(Failure::bad_input)?;
+    let (version, failures) =
+        crate::provenance::verify::verify_bundle_versioned(bundle).map_err(Failure::bad_input)?;
+    let format = version.map_or_else(String::new, |v| {
+        let rule = if v == "1.2.0" {
+            "pack and data hashes over lines sorted by hash"
+        } else {
+            "pack and data hashes over entries sorted by path"
+        };
+        format!(" (bundle format {v}: {rule})")
+    });
     if failures.is_empty() {
-        println!("{}: ok", bundle.display());
+        println!("{}: ok{format}", bundle.display());
         return Ok(());
     }
     for f in &failures {
         eprintln!("{}: {f}", bundle.display());
     }
     Err(Failure {
-        message: format!("{}: {} problem(s)", bundle.display(), failures.len()),
+        message: format!(
+            "{}: {} problem(s){format}",
+            bundle.display(),
+            failures.len()
+        ),
         code: 1,
     })
 }

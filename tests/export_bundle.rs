@@ -71,7 +71,8 @@ fn export_then_verify_is_clean_and_two_exports_agree() {
     }
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(bundle_a.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["schema_version"], "1.2.0");
+    // Bundle format 1.3.0: pack and data hashes over entries sorted by path (seed 003).
+    assert_eq!(manifest["schema_version"], "1.3.0");
     assert_eq!(manifest["transforms"].as_array().unwrap().len(), 5);
     assert!(manifest["created_at"].as_str().unwrap().ends_with("+00:00"));
     let outputs = manifest["outputs"].as_array().unwrap();

@@ -1,4 +1,4 @@
-//! The manifest (schema version 1.2.0): what a bundle holds and how it was made. Loading
+//! The manifest (schema version 1.3.0; 1.2.0 still read): what a bundle holds and how it was made. Loading
 //! decodes into these types with `deny_unknown_fields`, so unknown or duplicated fields
 //! are errors.
 
@@ -11,7 +11,11 @@ use crate::transforms::registry::{REGISTRY, StepRecord};
 use crate::view::ViewState;
 
 /// The manifest format version.
-pub const SCHEMA_VERSION: &str = "1.2.0";
+pub const SCHEMA_VERSION: &str = "1.3.0";
+
+/// The manifest and bundle formats `verify` and `replay` read, oldest first. 1.3.0 sorts
+/// the pack and data hash listings by path (seed 003); 1.2.0 sorted them by hash.
+pub const READABLE_VERSIONS: [&str; 2] = ["1.2.0", "1.3.0"];
 
 /// The code that made a bundle.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -24,8 +24,22 @@ pub fn canonical_json(value: &serde_json::Value) -> String {
     serde_json::to_string(value).expect("JSON values serialize")
 }
 
-/// sha256 over sorted lines `"<sha256>  <relative path>\n"` (the pack and data hashes).
+/// The pack and data hash of bundle format 1.3.0 on, as seed 003 defines it: the entries
+/// sorted by relative path (byte order of the UTF-8 path), then sha256 over the lines
+/// `"<sha256>  <relative path>\n"` in that order.
 pub fn hash_of_listing(entries: &[(String, String)]) -> String {
+    let mut sorted: Vec<&(String, String)> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut h = Sha256::new();
+    for (path, sha) in sorted {
+        h.update(format!("{sha}  {path}\n").as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+/// The pack and data hash of bundle format 1.2.0 (read for old bundles only): the same
+/// lines, sorted as lines, i.e. by hash.
+pub fn hash_of_listing_v1_2(entries: &[(String, String)]) -> String {
     let mut lines: Vec<String> = entries
         .iter()
         .map(|(path, sha)| format!("{sha}  {path}\n"))
