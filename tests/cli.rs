@@ -483,3 +483,55 @@ fn spectrum_picks_one_spectrum_of_a_multi_spectrum_file() {
         );
     }
 }
+
+/// A real SpeX table (a bundled sample) saved as a Windows editor would: UTF-8 with a
+/// byte-order mark, UTF-16 little- and big-endian with one. Each reads as the same
+/// dataset; broken UTF-16 is refused naming the file.
+#[test]
+fn utf8_bom_and_utf16_text_tables_read_as_the_same_dataset() {
+    let original = std::fs::read_to_string(sample("spex_T6_dwarf_11594.csv")).unwrap();
+    let want = inspect_json(&sample("spex_T6_dwarf_11594.csv"));
+    let dir = tempfile::tempdir().unwrap();
+    let utf16 = |big: bool| -> Vec<u8> {
+        let mut out = if big {
+            vec![0xfe, 0xff]
+        } else {
+            vec![0xff, 0xfe]
+        };
+        for u in original.encode_utf16() {
+            out.extend(if big {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            });
+        }
+        out
+    };
+    let mut bom8 = vec![0xef, 0xbb, 0xbf];
+    bom8.extend(original.as_bytes());
+    for (name, bytes) in [
+        ("bom8.csv", bom8),
+        ("le16.csv", utf16(false)),
+        ("be16.csv", utf16(true)),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let got = inspect_json(&path);
+        for key in ["dataset_id", "n_points", "x_unit", "y_unit", "has_sigma"] {
+            assert_eq!(got[key], want[key], "{name}: {key}");
+        }
+        assert_eq!(got["warnings"], want["warnings"], "{name}");
+    }
+    let mut odd = utf16(false);
+    odd.push(b'1');
+    let path = dir.path().join("odd16.csv");
+    std::fs::write(&path, odd).unwrap();
+    let out = run(&["inspect".as_ref(), path.as_os_str()]);
+    assert_bad_input(&out, "odd16.csv");
+    let mut lone = vec![0xff, 0xfe];
+    lone.extend(0xd800u16.to_le_bytes());
+    let path = dir.path().join("surrogate16.csv");
+    std::fs::write(&path, lone).unwrap();
+    let out = run(&["inspect".as_ref(), path.as_os_str()]);
+    assert_bad_input(&out, "surrogate16.csv");
+}

@@ -324,6 +324,12 @@ pub fn read_text(path: &Path, warnings: &mut Vec<Warning>) -> Result<String, Ing
     if n == 0 {
         return Err(IngestProblem::Empty);
     }
+    if utf16_order(&head).is_some() {
+        // UTF-16 text (a common Windows export) holds NUL bytes: decode before sniffing.
+        let mut bytes = head;
+        file.read_to_end(&mut bytes).map_err(|e| io_problem(&e))?;
+        return decode_utf16(&bytes);
+    }
     if let Some(pos) = head.iter().position(|&b| is_binary_byte(b)) {
         return Err(IngestProblem::Binary(format!(
             "byte 0x{:02x} at offset {pos}",
@@ -333,7 +339,10 @@ pub fn read_text(path: &Path, warnings: &mut Vec<Warning>) -> Result<String, Ing
     let mut bytes = head;
     file.read_to_end(&mut bytes).map_err(|e| io_problem(&e))?;
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
+        Ok(text) => Ok(match text.strip_prefix(UTF8_BOM) {
+            Some(rest) => rest.to_string(),
+            None => text,
+        }),
         Err(err) => {
             let bytes = err.into_bytes();
             if let Some(pos) = bytes.iter().position(|&b| is_binary_byte(b)) {
@@ -349,6 +358,44 @@ pub fn read_text(path: &Path, warnings: &mut Vec<Warning>) -> Result<String, Ing
             Ok(bytes.iter().map(|&b| b as char).collect())
         }
     }
+}
+
+/// The byte-order mark some editors put first in UTF-8 text (not part of the header).
+const UTF8_BOM: char = '\u{feff}';
+
+/// Whether `bytes` start with a UTF-16 byte-order mark: `Some(true)` little-endian.
+fn utf16_order(bytes: &[u8]) -> Option<bool> {
+    match bytes {
+        [0xff, 0xfe, ..] => Some(true),
+        [0xfe, 0xff, ..] => Some(false),
+        _ => None,
+    }
+}
+
+/// Decodes UTF-16 text with its byte-order mark (which is dropped).
+fn decode_utf16(bytes: &[u8]) -> Result<String, IngestProblem> {
+    let little = utf16_order(bytes)
+        .ok_or_else(|| IngestProblem::Binary("no UTF-16 byte-order mark".into()))?;
+    let body = &bytes[2..];
+    if body.len() % 2 != 0 {
+        return Err(IngestProblem::Binary(format!(
+            "UTF-16 text with an odd number of bytes ({})",
+            bytes.len()
+        )));
+    }
+    let units: Vec<u16> = body
+        .chunks_exact(2)
+        .map(|c| {
+            if little {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        })
+        .collect();
+    String::from_utf16(&units).map_err(|_| {
+        IngestProblem::Binary("UTF-16 byte-order mark, but not valid UTF-16 text".into())
+    })
 }
 
 /// NUL and C0 control characters other than tab, LF, CR and form feed never occur in
@@ -532,18 +579,25 @@ pub fn load_bytes(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Loa
             "FITS data can only be opened from a file".into(),
         )));
     }
-    if let Some(pos) = bytes
-        .iter()
-        .take(SNIFF_BYTES)
-        .position(|&b| is_binary_byte(b))
-    {
-        return Err(wrap(IngestProblem::Binary(format!(
-            "byte 0x{:02x} at offset {pos}",
-            bytes[pos]
-        ))));
-    }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| wrap(IngestProblem::Binary(format!("not UTF-8: {e}"))))?;
+    let utf16;
+    let text: &str = if utf16_order(bytes).is_some() {
+        utf16 = decode_utf16(bytes).map_err(wrap)?;
+        &utf16
+    } else {
+        if let Some(pos) = bytes
+            .iter()
+            .take(SNIFF_BYTES)
+            .position(|&b| is_binary_byte(b))
+        {
+            return Err(wrap(IngestProblem::Binary(format!(
+                "byte 0x{:02x} at offset {pos}",
+                bytes[pos]
+            ))));
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| wrap(IngestProblem::Binary(format!("not UTF-8: {e}"))))?;
+        text.strip_prefix(UTF8_BOM).unwrap_or(text)
+    };
     if format == Format::Jcamp || jcamp::looks_like_jcamp(text) {
         return parse_jcamp_text(text, name, options).map_err(wrap);
     }
