@@ -377,7 +377,7 @@ fn decode_utf16(bytes: &[u8]) -> Result<String, IngestProblem> {
     let little = utf16_order(bytes)
         .ok_or_else(|| IngestProblem::Binary("no UTF-16 byte-order mark".into()))?;
     let body = &bytes[2..];
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return Err(IngestProblem::Binary(format!(
             "UTF-16 text with an odd number of bytes ({})",
             bytes.len()
