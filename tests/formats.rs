@@ -686,3 +686,44 @@ fn inspect_json_on_every_shared_fits_and_jcamp_file() {
         );
     }
 }
+
+/// An SDSS-style table whose flux column has no TUNIT takes the flux unit from the
+/// primary header's BUNIT (as SDSS spec-lite files say it); the table's own TUNIT wins.
+#[test]
+fn a_table_without_tunit_takes_bunit_from_the_primary_header() {
+    let original = std::fs::read(data("fits/made/sdss_like_table.fits")).unwrap();
+    let plain = load_path(&data("fits/made/sdss_like_table.fits"), &options()).unwrap();
+    assert_eq!(
+        plain.spectra[0].y_unit, "",
+        "no unit anywhere: none claimed"
+    );
+    // The same file with BUNIT added to the primary header (its free card after EXTEND).
+    let mut bytes = original.clone();
+    let card = |text: &str| format!("{text:<80}").into_bytes();
+    let end = (0..36)
+        .find(|i| bytes[i * 80..i * 80 + 3] == *b"END")
+        .unwrap();
+    bytes[end * 80..end * 80 + 80].copy_from_slice(&card("BUNIT   = '1E-17 erg/s/cm^2/Ang'"));
+    bytes[(end + 1) * 80..(end + 2) * 80].copy_from_slice(&card("END"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sdss_bunit.fits");
+    std::fs::write(&path, &bytes).unwrap();
+    let loaded = load_path(&path, &options()).unwrap();
+    assert_eq!(loaded.spectra[0].y_unit, "1E-17 erg/s/cm^2/Ang");
+    assert_eq!(loaded.spectra[0].y(), plain.spectra[0].y(), "same numbers");
+    // And `inspect --json` shows it.
+    let out = Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
+        .arg("inspect")
+        .arg(&path)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["y_unit"], "1E-17 erg/s/cm^2/Ang");
+}

@@ -770,7 +770,13 @@ fn plan_table(
                 y: arr(1),
                 sigma: sreq.map(|(req, form)| (arr(req), form)),
                 mask: None,
-                y_unit: y.unit.clone(),
+                // SDSS spec-lite tables carry no TUNIT for flux: the primary header's
+                // BUNIT says it (the table's own header first, then the primary).
+                y_unit: if y.unit.is_empty() {
+                    key(hdus, hdu, "BUNIT").unwrap_or("").to_string()
+                } else {
+                    y.unit.clone()
+                },
                 medium,
                 instrument: instrument_of(hdus, hdu),
                 metadata: metadata_of(
