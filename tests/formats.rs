@@ -727,3 +727,50 @@ fn a_table_without_tunit_takes_bunit_from_the_primary_header() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["y_unit"], "1E-17 erg/s/cm^2/Ang");
 }
+
+/// A real SpeX spectrum with a few σ values made ≤ 0 or NaN keeps every point: those
+/// are masked (as ivar = 0 is), counted in a warning, and the wavelength range is the
+/// original's.
+#[test]
+fn points_with_sigma_at_or_below_zero_or_nan_are_kept_and_masked() {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(data("fits/11594_11430.fits.gz")).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let original = load_path(&data("fits/11594_11430.fits.gz"), &options()).unwrap();
+    let before = &original.spectra[0];
+    // The header ends at the block holding END; rows are λ, flux, σ (f32, big-endian).
+    let end = (0..bytes.len() / 80)
+        .find(|i| bytes[i * 80..i * 80 + 8] == *b"END     ")
+        .unwrap();
+    let data_start = (end * 80 / 2880 + 1) * 2880;
+    let n = 564;
+    let sigma_at = |i: usize| data_start + (2 * n + i) * 4;
+    // The first and last points (they set the range), and one inside.
+    for (i, v) in [(0usize, -1.0f32), (n - 1, f32::NAN), (100, 0.0)] {
+        bytes[sigma_at(i)..sigma_at(i) + 4].copy_from_slice(&v.to_be_bytes());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spex_bad_sigma.fits");
+    std::fs::write(&path, &bytes).unwrap();
+    let loaded = load_path(&path, &options()).unwrap();
+    let s = &loaded.spectra[0];
+    assert_eq!(s.len(), before.len(), "no point dropped");
+    assert_eq!(
+        s.x_range_nm(),
+        before.x_range_nm(),
+        "the range did not shrink"
+    );
+    let mask = s.mask().expect("the bad points are masked");
+    let masked: Vec<usize> = (0..s.len()).filter(|&i| mask[i]).collect();
+    assert_eq!(masked, vec![0, 100, n - 1]);
+    assert!(
+        loaded.warnings.iter().any(|w| w.kind
+            == spectra_workbench::ingest::WarningKind::PointsMasked
+            && w.message
+                .starts_with("3 point(s) with σ ≤ 0 or not finite kept and masked")),
+        "{:?}",
+        loaded.warnings
+    );
+}

@@ -103,6 +103,9 @@ pub enum WarningKind {
     MediumAssumed,
     /// Other HDUs of the FITS file also hold spectra (the app offers its HDU chooser).
     OtherHdusHoldSpectra,
+    /// Points were kept but masked because their uncertainty carries no information
+    /// (σ ≤ 0 or not finite).
+    PointsMasked,
     /// Every sample is masked: nothing usable to plot.
     FullyMasked,
     /// A format's own check values did not match (JCAMP-DX DIF, abscissae).

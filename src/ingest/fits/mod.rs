@@ -827,21 +827,34 @@ pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
         let mask_src = p.mask.as_ref().map(slice).transpose()?;
         let mut rows: Vec<(f64, f64, f64, bool)> = Vec::with_capacity(xs.len());
         let mut dropped = 0usize;
+        // Points whose σ carries no information (≤ 0, NaN, infinite): kept and masked, as
+        // ivar = 0 is, so that no wavelength range shrinks silently.
+        let mut bad_sigma = 0usize;
         for i in 0..xs.len() {
             let x_nm = p.x_unit.to_nm(xs[i]);
             let y = ys[i];
-            let (sigma, no_information) = sig.as_ref().map_or((0.0, false), |(v, f)| f.sigma(v[i]));
-            let masked = no_information || mask_src.as_ref().is_some_and(|m| m[i] != 0.0);
-            if !(x_nm.is_finite()
-                && x_nm > 0.0
-                && y.is_finite()
-                && sigma.is_finite()
-                && sigma >= 0.0)
-            {
+            let (mut sigma, mut no_information) =
+                sig.as_ref().map_or((0.0, false), |(v, f)| f.sigma(v[i]));
+            if !(x_nm.is_finite() && x_nm > 0.0 && y.is_finite()) {
                 dropped += 1;
                 continue;
             }
+            if sig.is_some() && !no_information && !(sigma.is_finite() && sigma > 0.0) {
+                bad_sigma += 1;
+                sigma = 0.0;
+                no_information = true;
+            }
+            let masked = no_information || mask_src.as_ref().is_some_and(|m| m[i] != 0.0);
             rows.push((x_nm, y, sigma, masked));
+        }
+        if bad_sigma > 0 {
+            loaded.warnings.push(Warning::about(
+                &p.name,
+                WarningKind::PointsMasked,
+                format!(
+                    "{bad_sigma} point(s) with σ ≤ 0 or not finite kept and masked (no uncertainty information)"
+                ),
+            ));
         }
         if rows.is_empty() {
             return Err(IngestProblem::NoData(format!(
