@@ -774,3 +774,49 @@ fn points_with_sigma_at_or_below_zero_or_nan_are_kept_and_masked() {
         loaded.warnings
     );
 }
+
+/// Some SpeX library files store the image transposed (NAXIS1 = 3: one point per row).
+/// The real 11594_11430 spectrum, transposed byte for byte, reads as the same dataset.
+#[test]
+fn a_transposed_spex_image_reads_the_same_as_the_usual_orientation() {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(data("fits/11594_11430.fits.gz")).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let original = load_path(&data("fits/11594_11430.fits.gz"), &options()).unwrap();
+    let end = (0..bytes.len() / 80)
+        .find(|i| bytes[i * 80..i * 80 + 8] == *b"END     ")
+        .unwrap();
+    let start = (end * 80 / 2880 + 1) * 2880;
+    let (n, rows) = (564usize, 3usize);
+    let value = |r: usize, i: usize| {
+        let at = start + (r * n + i) * 4;
+        [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]
+    };
+    let mut moved = bytes.clone();
+    for i in 0..n {
+        for r in 0..rows {
+            let at = start + (i * rows + r) * 4;
+            moved[at..at + 4].copy_from_slice(&value(r, i));
+        }
+    }
+    let card = |text: &str| format!("{text:<80}").into_bytes();
+    for k in 0..end {
+        let key = &moved[k * 80..k * 80 + 8];
+        if key == b"NAXIS1  " {
+            moved[k * 80..k * 80 + 80].copy_from_slice(&card("NAXIS1  =                    3"));
+        } else if key == b"NAXIS2  " {
+            moved[k * 80..k * 80 + 80].copy_from_slice(&card("NAXIS2  =                  564"));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spex_transposed.fits");
+    std::fs::write(&path, &moved).unwrap();
+    let loaded = load_path(&path, &options()).unwrap();
+    let (a, b) = (&original.spectra[0], &loaded.spectra[0]);
+    assert_eq!(b.x_nm(), a.x_nm());
+    assert_eq!(b.y(), a.y());
+    assert_eq!(b.sigma(), a.sigma());
+    assert_eq!(b.dataset_id(), a.dataset_id());
+}

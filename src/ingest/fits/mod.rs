@@ -114,6 +114,14 @@ pub enum Source {
         offset: usize,
         len: usize,
     },
+    /// `len` elements from request `req`: the first at `offset`, then every `stride`-th
+    /// (a SpeX image stored transposed, one point per row).
+    Strided {
+        req: usize,
+        offset: usize,
+        stride: usize,
+        len: usize,
+    },
     /// Computed in Rust from the header (a WCS axis), already in the file's unit.
     Computed(Vec<f64>),
 }
@@ -504,9 +512,13 @@ fn plan_image(
             });
             Ok(Some(plan))
         }
-        [n, rows] if (2..=4).contains(rows) && *n >= 2 => {
-            // SpeX-style: rows are λ, flux, σ, [flags].
-            let n = *n as usize;
+        // SpeX-style: rows are λ, flux, σ, [flags]; some library files store the image
+        // transposed (NAXIS1 = 2..4, one point per row) and read the same.
+        [n, rows] | [rows, n]
+            if (2..=4).contains(rows) && *n >= 2 && (hdu.naxes[1] == *rows || *n > 4) =>
+        {
+            let transposed = hdu.naxes[0] == *rows && hdu.naxes[1] != *rows;
+            let (n, rows) = (*n as usize, *rows as usize);
             let text = options
                 .x_unit
                 .map(|u| u.cli_name().to_string())
@@ -525,17 +537,28 @@ fn plan_image(
                     FitsXUnit::Unit(XUnit::Micrometer)
                 }
             };
-            let row = |r: usize| Source::Array {
-                req: 0,
-                offset: r * n,
-                len: n,
+            let row = |r: usize| {
+                if transposed {
+                    Source::Strided {
+                        req: 0,
+                        offset: r,
+                        stride: rows,
+                        len: n,
+                    }
+                } else {
+                    Source::Array {
+                        req: 0,
+                        offset: r * n,
+                        len: n,
+                    }
+                }
             };
             let planned = Planned {
                 name: label,
                 x: row(0),
                 x_unit,
                 y: row(1),
-                sigma: (*rows >= 3).then(|| (row(2), SigmaForm::Error)),
+                sigma: (rows >= 3).then(|| (row(2), SigmaForm::Error)),
                 mask: None,
                 y_unit: key(hdus, hdu, "YUNITS")
                     .or_else(|| key(hdus, hdu, "BUNIT"))
@@ -814,6 +837,26 @@ pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
                 .and_then(|a| a.get(*offset..offset + len))
                 .map(<[f64]>::to_vec)
                 .ok_or_else(|| IngestProblem::NoData("the reader returned too few values".into())),
+            Source::Strided {
+                req,
+                offset,
+                stride,
+                len,
+            } => {
+                let a = arrays.get(*req);
+                let last = offset + stride * len.saturating_sub(1);
+                match a {
+                    Some(a) if *len > 0 && last < a.len() => Ok(a[*offset..]
+                        .iter()
+                        .step_by(*stride)
+                        .take(*len)
+                        .copied()
+                        .collect()),
+                    _ => Err(IngestProblem::NoData(
+                        "the reader returned too few values".into(),
+                    )),
+                }
+            }
         }
     };
     for p in plan.spectra {
