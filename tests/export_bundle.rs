@@ -2,31 +2,14 @@
 //! of every kind of file, no paths of the user's machine inside.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
-}
+mod common;
+
+use common::{bin, copy_dir, export};
 
 fn recipe() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/dwarfs_calibrated.recipe.json")
-}
-
-fn export(recipe: &Path, out: &Path) -> PathBuf {
-    let o = bin()
-        .arg("export")
-        .arg(recipe)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    PathBuf::from(String::from_utf8(o.stdout).unwrap().trim())
 }
 
 fn verify(bundle: &Path) -> Output {
@@ -35,19 +18,6 @@ fn verify(bundle: &Path) -> Output {
 
 fn replay(bundle: &Path) -> Output {
     bin().arg("replay").arg(bundle).output().unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -728,22 +728,34 @@ fn a_table_without_tunit_takes_bunit_from_the_primary_header() {
     assert_eq!(v["y_unit"], "1E-17 erg/s/cm^2/Ang");
 }
 
-/// A real SpeX spectrum with a few σ values made ≤ 0 or NaN keeps every point: those
-/// are masked (as ivar = 0 is), counted in a warning, and the wavelength range is the
-/// original's.
-#[test]
-fn points_with_sigma_at_or_below_zero_or_nan_are_kept_and_masked() {
+/// The real SpeX spectrum 11594_11430, decompressed: a primary image of 3 rows (λ, flux,
+/// σ) of 564 big-endian f32.
+fn spex_bytes() -> Vec<u8> {
     use std::io::Read;
     let mut bytes = Vec::new();
     flate2::read::GzDecoder::new(std::fs::File::open(data("fits/11594_11430.fits.gz")).unwrap())
         .read_to_end(&mut bytes)
         .unwrap();
+    bytes
+}
+
+/// The index of the primary header's END card (its data starts at the next block).
+fn end_card(bytes: &[u8]) -> usize {
+    (0..bytes.len() / 80)
+        .find(|i| bytes[i * 80..i * 80 + 8] == *b"END     ")
+        .unwrap()
+}
+
+/// A real SpeX spectrum with a few σ values made ≤ 0 or NaN keeps every point: those
+/// are masked (as ivar = 0 is), counted in a warning, and the wavelength range is the
+/// original's.
+#[test]
+fn points_with_sigma_at_or_below_zero_or_nan_are_kept_and_masked() {
+    let mut bytes = spex_bytes();
     let original = load_path(&data("fits/11594_11430.fits.gz"), &options()).unwrap();
     let before = &original.spectra[0];
     // The header ends at the block holding END; rows are λ, flux, σ (f32, big-endian).
-    let end = (0..bytes.len() / 80)
-        .find(|i| bytes[i * 80..i * 80 + 8] == *b"END     ")
-        .unwrap();
+    let end = end_card(&bytes);
     let data_start = (end * 80 / 2880 + 1) * 2880;
     let n = 564;
     let sigma_at = |i: usize| data_start + (2 * n + i) * 4;
@@ -779,15 +791,9 @@ fn points_with_sigma_at_or_below_zero_or_nan_are_kept_and_masked() {
 /// The real 11594_11430 spectrum, transposed byte for byte, reads as the same dataset.
 #[test]
 fn a_transposed_spex_image_reads_the_same_as_the_usual_orientation() {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(data("fits/11594_11430.fits.gz")).unwrap())
-        .read_to_end(&mut bytes)
-        .unwrap();
+    let bytes = spex_bytes();
     let original = load_path(&data("fits/11594_11430.fits.gz"), &options()).unwrap();
-    let end = (0..bytes.len() / 80)
-        .find(|i| bytes[i * 80..i * 80 + 8] == *b"END     ")
-        .unwrap();
+    let end = end_card(&bytes);
     let start = (end * 80 / 2880 + 1) * 2880;
     let (n, rows) = (564usize, 3usize);
     let value = |r: usize, i: usize| {

@@ -11,13 +11,12 @@
 //! (citation) is the same over the data files only (here `spectra/` and `traces/`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
-}
+mod common;
+
+use common::{bin, copy_dir, export};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -52,28 +51,22 @@ fn seed_hash(mut entries: Vec<(String, String)>) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
-fn export(recipe: &Path, out: &Path) -> PathBuf {
-    let o = bin()
-        .arg("export")
-        .arg(recipe)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    PathBuf::from(String::from_utf8(o.stdout).unwrap().trim())
-}
-
 fn read_hash(bundle: &Path, file: &str) -> String {
     std::fs::read_to_string(bundle.join(file))
         .unwrap()
         .trim()
         .to_string()
+}
+
+/// The pack's entries: every file but the manifest and the files holding the hashes.
+fn pack_entries(bundle: &Path) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    files(bundle, bundle, &mut all);
+    all.into_iter()
+        .filter(|(p, _)| {
+            !["manifest.json", "pack_sha256.txt", "data_sha256.txt"].contains(&p.as_str())
+        })
+        .collect()
 }
 
 #[test]
@@ -82,16 +75,8 @@ fn an_outside_verifier_following_seed_003_reproduces_both_hashes_of_a_fresh_bund
     let recipe =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/dwarfs_calibrated.recipe.json");
     let bundle = export(&recipe, out.path());
-    let mut all = Vec::new();
-    files(&bundle, &bundle, &mut all);
     // The manifest and the hash files are not part of what they describe.
-    let pack: Vec<_> = all
-        .iter()
-        .filter(|(p, _)| {
-            !["manifest.json", "pack_sha256.txt", "data_sha256.txt"].contains(&p.as_str())
-        })
-        .cloned()
-        .collect();
+    let pack = pack_entries(&bundle);
     let data: Vec<_> = pack
         .iter()
         .filter(|(p, _)| p.starts_with("spectra/") || p.starts_with("traces/"))
@@ -159,15 +144,7 @@ fn the_committed_1_2_0_bundle_verifies_by_its_own_rule_and_says_so() {
         "{stdout}"
     );
     // Its hashes are the old rule's, not the seed's (that is why it is a golden file).
-    let mut all = Vec::new();
-    files(&bundle, &bundle, &mut all);
-    let pack: Vec<_> = all
-        .iter()
-        .filter(|(p, _)| {
-            !["manifest.json", "pack_sha256.txt", "data_sha256.txt"].contains(&p.as_str())
-        })
-        .cloned()
-        .collect();
+    let pack = pack_entries(&bundle);
     assert_ne!(read_hash(&bundle, "pack_sha256.txt"), seed_hash(pack));
     // It also replays exactly.
     let r = bin().arg("replay").arg(&bundle).output().unwrap();
@@ -194,17 +171,4 @@ fn a_bundle_of_an_unknown_format_is_refused_naming_its_version() {
     assert_eq!(v.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&v.stderr);
     assert!(stderr.contains("9.0.0"), "{stderr}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
