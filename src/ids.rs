@@ -49,23 +49,42 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// Where the Dataset ID encoding goes: a hasher, or a hasher and a file at once (the
+/// store writes a blob while hashing it, so a blob's name is its ID by construction).
+pub trait EncodingSink {
+    /// Takes the next bytes of the encoding.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl EncodingSink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl EncodingSink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
 /// Feeds one length-prefixed byte field: u64 little-endian byte length, then the bytes.
-fn feed_bytes(hasher: &mut Sha256, bytes: &[u8]) {
-    hasher.update((bytes.len() as u64).to_le_bytes());
-    hasher.update(bytes);
+fn feed_bytes(sink: &mut dyn EncodingSink, bytes: &[u8]) {
+    sink.put(&(bytes.len() as u64).to_le_bytes());
+    sink.put(bytes);
 }
 
 /// Feeds one length-prefixed f64 array field: u64 LE byte length (8 × count), then each
 /// value as little-endian IEEE-754 binary64, with -0.0 written as +0.0.
-fn feed_f64s(hasher: &mut Sha256, values: &[f64]) {
-    hasher.update(((values.len() * 8) as u64).to_le_bytes());
+fn feed_f64s(sink: &mut dyn EncodingSink, values: &[f64]) {
+    sink.put(&((values.len() * 8) as u64).to_le_bytes());
     let mut buf = [0u8; 8 * 1024];
     for chunk in values.chunks(1024) {
         for (slot, &v) in buf.chunks_exact_mut(8).zip(chunk) {
             let v = if v == 0.0 { 0.0 } else { v };
             slot.copy_from_slice(&v.to_le_bytes());
         }
-        hasher.update(&buf[..chunk.len() * 8]);
+        sink.put(&buf[..chunk.len() * 8]);
     }
 }
 
@@ -85,25 +104,39 @@ pub struct IdFields<'a> {
     pub mask: Option<&'a [bool]>,
 }
 
-/// The Dataset ID of a spectrum's fields: sha256 over, in this order, each
-/// length-prefixed: tag, x_nm, y, σ (zero-length when absent), y unit (UTF-8),
-/// instrument (UTF-8), and, only when some sample is masked, `"mask"` and one byte (0/1)
-/// per sample.
-pub fn dataset_id_of(fields: &IdFields<'_>) -> DatasetId {
-    let mut hasher = Sha256::new();
-    feed_bytes(&mut hasher, DATASET_ID_TAG.as_bytes());
-    feed_f64s(&mut hasher, fields.x_nm);
-    feed_f64s(&mut hasher, fields.y);
-    feed_f64s(&mut hasher, fields.sigma.unwrap_or(&[]));
-    feed_bytes(&mut hasher, fields.y_unit.as_bytes());
-    feed_bytes(&mut hasher, fields.instrument.as_bytes());
+/// Writes the canonical encoding a Dataset ID hashes: each field length-prefixed, in this
+/// order: tag, x_nm, y, σ (zero-length when absent), y unit (UTF-8), instrument (UTF-8),
+/// and, only when some sample is masked, `"mask"` and one byte (0/1) per sample.
+pub fn encode_id_fields(fields: &IdFields<'_>, sink: &mut dyn EncodingSink) {
+    feed_bytes(sink, DATASET_ID_TAG.as_bytes());
+    feed_f64s(sink, fields.x_nm);
+    feed_f64s(sink, fields.y);
+    feed_f64s(sink, fields.sigma.unwrap_or(&[]));
+    feed_bytes(sink, fields.y_unit.as_bytes());
+    feed_bytes(sink, fields.instrument.as_bytes());
     if let Some(mask) = fields.mask {
         // Optional trailing field: absent for unmasked spectra, so their IDs are unchanged.
-        feed_bytes(&mut hasher, b"mask");
+        feed_bytes(sink, b"mask");
         let flags: Vec<u8> = mask.iter().map(|&m| u8::from(m)).collect();
-        feed_bytes(&mut hasher, &flags);
+        feed_bytes(sink, &flags);
     }
+}
+
+/// The Dataset ID of a spectrum's fields: sha256 over [`encode_id_fields`]'s bytes.
+pub fn dataset_id_of(fields: &IdFields<'_>) -> DatasetId {
+    let mut hasher = Sha256::new();
+    encode_id_fields(fields, &mut hasher);
     DatasetId(hex(&hasher.finalize()))
+}
+
+/// A Dataset ID from its 64 hex digits (as a store blob's name carries it); `None` unless
+/// the text is exactly 64 lower-case hex digits.
+pub fn parse_dataset_id(text: &str) -> Option<DatasetId> {
+    (text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then(|| DatasetId(text.to_string()))
 }
 
 #[cfg(test)]

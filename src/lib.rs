@@ -25,6 +25,9 @@ pub const LAYERS: &[(&str, &[&str])] = &[
             "canonical_csv",
         ],
     ),
+    // The Library store: the only code that persists the user's datasets (SQLite index,
+    // content-addressed blobs).
+    ("store", &["store"]),
     // The one command path: datasets by ID, commands, history, undo; bundled samples.
     ("session", &["session", "samples"]),
     // Draws a view state: egui_plot in the window, the CPU rasteriser offscreen.
@@ -51,6 +54,7 @@ pub mod samples;
 pub(crate) mod scan;
 pub mod session;
 pub mod spectrum;
+pub mod store;
 pub mod textfmt;
 pub mod transforms;
 pub mod units;

@@ -1,12 +1,35 @@
 //! Float text for CSV outputs: the shortest decimal that reads back to the same f64
 //! (Ryū), so every exported number round-trips exactly. One format everywhere (`convert`,
 //! `apply`, bundles): `1.0`, `0.25`, `1e-7`, `6.02214076e23`, `-0.0`; never NaN or ∞
-//! (spectra hold finite values only).
+//! (spectra hold finite values only). Also RFC 3339 text for Unix times (exports, the
+//! store's index).
 
 /// Appends the shortest round-trip text of `v`.
 #[inline]
 pub fn push_f64(out: &mut Vec<u8>, buf: &mut ryu::Buffer, v: f64) {
     out.extend_from_slice(buf.format(v).as_bytes());
+}
+
+/// RFC 3339 (UTC, `+00:00`) for seconds since the Unix epoch.
+pub fn rfc3339_from_unix(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

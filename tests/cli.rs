@@ -5,7 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spectra-workbench"));
+    // Never the user's own Library store: one shared by the test binaries (several
+    // processes at once, as the store allows).
+    command.env(
+        "SPECTRA_WORKBENCH_STORE",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/shared-store"),
+    );
+    command
 }
 
 fn data(rel: &str) -> PathBuf {

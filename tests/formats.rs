@@ -370,6 +370,12 @@ fn the_real_reader_answers_exactly_what_was_asked() {
 
 fn inspect(path: &Path) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
+        // Never the user's own Library store: one shared by the test binaries (several
+        // processes at once, as the store allows).
+        .env(
+            "SPECTRA_WORKBENCH_STORE",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/shared-store"),
+        )
         .args(["inspect", "--json"])
         .arg(path)
         .output()
@@ -713,6 +719,12 @@ fn a_table_without_tunit_takes_bunit_from_the_primary_header() {
     assert_eq!(loaded.spectra[0].y(), plain.spectra[0].y(), "same numbers");
     // And `inspect --json` shows it.
     let out = Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
+        // Never the user's own Library store: one shared by the test binaries (several
+        // processes at once, as the store allows).
+        .env(
+            "SPECTRA_WORKBENCH_STORE",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/shared-store"),
+        )
         .arg("inspect")
         .arg(&path)
         .arg("--json")

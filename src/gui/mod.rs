@@ -17,8 +17,10 @@ mod lineage;
 mod menus;
 mod palette;
 mod status_bar;
+mod store_link;
+pub mod store_panel;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -71,6 +73,16 @@ pub struct PersistedState {
     /// Where Export view writes bundles (a setting).
     #[serde(default)]
     pub export_dir: Option<PathBuf>,
+    /// Derived traces, brought back from the Library store after a restart.
+    #[serde(default)]
+    pub derived: Vec<store_link::PersistedDerived>,
+    /// Whether the Library store panel is open.
+    #[serde(default = "default_true")]
+    pub library_open: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A message for the user in the status area.
@@ -100,6 +112,8 @@ enum JobDone {
     Loaded(LoadResult),
     Derived(DeriveResult),
     Exported(Result<Exported, ExportError>),
+    Stored(Result<(), String>),
+    LibraryRows(crate::store::Query, Result<Vec<i64>, String>),
 }
 
 impl Monitor for JobContext {
@@ -168,6 +182,19 @@ pub struct WorkbenchApp {
     action_log: Vec<Action>,
     /// Asks the user for files to open (the platform dialog; tests put their own).
     pick_files: Box<dyn FnMut() -> Vec<PathBuf>>,
+    /// The Library store, when the app has one.
+    store: Option<store_link::StoreLink>,
+    /// The Library store panel's state.
+    library_view: store_panel::LibraryView,
+    library_open: bool,
+    /// Datasets of this session already put into the store.
+    stored: BTreeSet<DatasetId>,
+    /// The running store write, if any.
+    store_job: Option<JobId>,
+    /// The running Library list fetch, if any.
+    library_job: Option<JobId>,
+    /// Derived traces waiting for their inputs before they come back from the store.
+    restore_derived: Vec<store_link::PersistedDerived>,
 }
 
 impl WorkbenchApp {
@@ -177,8 +204,22 @@ impl WorkbenchApp {
         files: Vec<PathBuf>,
         read_options: ReadOptions,
     ) -> Self {
+        Self::new_with_store(persisted, files, read_options, None)
+    }
+
+    /// A new app keeping what it opens and makes in the Library store at `store_root`
+    /// (`None`: no store), and bringing derived traces back from it.
+    pub fn new_with_store(
+        persisted: Option<PersistedState>,
+        files: Vec<PathBuf>,
+        read_options: ReadOptions,
+        store_root: Option<PathBuf>,
+    ) -> Self {
         let restored = persisted.clone().unwrap_or_default();
         let mut app = Self::blank(&restored, read_options);
+        if let Some(root) = store_root {
+            app.attach_store(root);
+        }
         if !files.is_empty() {
             for f in files {
                 app.open_file(&f);
@@ -189,9 +230,14 @@ impl WorkbenchApp {
                 match source {
                     SourceRef::Bundled(name) => app.add_sample(name),
                     SourceRef::File(path) => app.open_file(path),
-                    // Derived data is not saved yet (recomputing it needs its chain).
+                    SourceRef::Stored { id, .. } => app.show_stored(id),
+                    // Derived traces come back from the store once their inputs are in.
                     SourceRef::Derived(_) => {}
                 }
+            }
+            if app.store.is_some() {
+                app.restore_derived = restored.derived.clone();
+                app.restore_derived_traces();
             }
             // Loading fits the view; put the user's zoom back.
             if bounds.is_some() {
@@ -247,6 +293,13 @@ impl WorkbenchApp {
             palette: None,
             action_log: Vec::new(),
             pick_files: Box::new(pick_files),
+            store: None,
+            library_view: store_panel::LibraryView::default(),
+            library_open: restored.library_open,
+            stored: BTreeSet::new(),
+            store_job: None,
+            library_job: None,
+            restore_derived: Vec::new(),
         }
     }
 
@@ -295,6 +348,8 @@ impl WorkbenchApp {
                 self.export_job = None;
                 self.finish_export(result);
             }
+            JobDone::Stored(result) => self.finish_store(result),
+            JobDone::LibraryRows(query, rows) => self.finish_library(query, rows),
         }
     }
 
@@ -424,6 +479,8 @@ impl WorkbenchApp {
                 }),
             recent: self.recent.clone(),
             export_dir: Some(self.export_dir.clone()),
+            derived: self.persisted_derived(),
+            library_open: self.library_open,
         }
     }
 
@@ -815,6 +872,28 @@ impl WorkbenchApp {
             self.jobs.cancel(id);
         }
         library_panel::library(ui, &self.session, &mut out.commands);
+        let mut library_actions = Vec::new();
+        if let Some(link) = &self.store
+            && self.library_open
+        {
+            let on_canvas: Vec<DatasetId> = self
+                .session
+                .datasets()
+                .iter()
+                .map(|d| d.id.clone())
+                .collect();
+            egui::Panel::bottom("library_store")
+                .resizable(true)
+                .default_size(240.0)
+                .show(ui, |ui| {
+                    library_actions = store_panel::library_store(
+                        ui,
+                        &mut self.library_view,
+                        &link.store,
+                        &on_canvas,
+                    );
+                });
+        }
         if let Some(request) = self.calibration.show(ui, &self.session) {
             self.run_step(request);
         }
@@ -854,6 +933,12 @@ impl WorkbenchApp {
         for f in std::mem::take(&mut out.open_files) {
             self.open_file(&f);
         }
+        for a in library_actions {
+            self.library_action(a, ui.ctx());
+        }
+        self.restore_derived_traces();
+        self.persist_new();
+        self.fetch_library();
         if navigation || self.jobs.busy() {
             // The frame drew last frame's bounds (or a job is running): draw once more.
             ui.ctx().request_repaint();
@@ -965,7 +1050,11 @@ impl eframe::App for WorkbenchApp {
 pub struct GuiError(#[from] eframe::Error);
 
 /// Runs the GUI until the window closes.
-pub fn run(files: Vec<PathBuf>, read_options: ReadOptions) -> Result<(), GuiError> {
+pub fn run(
+    files: Vec<PathBuf>,
+    read_options: ReadOptions,
+    store_root: Option<PathBuf>,
+) -> Result<(), GuiError> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("spectra-workbench")
@@ -980,7 +1069,12 @@ pub fn run(files: Vec<PathBuf>, read_options: ReadOptions) -> Result<(), GuiErro
             render::install_fonts(&cc.egui_ctx);
             let persisted: Option<PersistedState> =
                 cc.storage.and_then(|s| eframe::get_value(s, STORAGE_KEY));
-            Ok(Box::new(WorkbenchApp::new(persisted, files, read_options)))
+            Ok(Box::new(WorkbenchApp::new_with_store(
+                persisted,
+                files,
+                read_options,
+                store_root,
+            )))
         }),
     )
     .map_err(GuiError)

@@ -200,7 +200,9 @@ pub fn write_bundle_watched(
             SourceRef::File(path) => Some(
                 std::fs::read(path).map_err(|e| ExportError::Source(d.source.display_name(), e))?,
             ),
-            SourceRef::Derived(_) => None,
+            // The store keeps the original bytes, but an export reads only what the
+            // session holds; the manifest still names the source's hash.
+            SourceRef::Derived(_) | SourceRef::Stored { .. } => None,
         };
         if let Some(bytes) = bytes {
             let mut name = safe_name(&d.source.display_name());

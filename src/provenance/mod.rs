@@ -7,6 +7,7 @@
 //! `logs/log.txt`, `CITATION.txt`, `pack_sha256.txt` and `data_sha256.txt`. The
 //! definitions are in `docs/specs/ids.md` and `docs/dev/provenance.md`.
 
+pub mod archive;
 pub mod bundle;
 pub mod manifest;
 pub mod recipe;

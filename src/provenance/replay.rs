@@ -74,16 +74,18 @@ pub enum ReplayError {
     Picture(image::ImageError),
 }
 
-/// Replays the bundle in `dir`. Errors are for bundles that cannot be read at all.
-pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, ReplayError> {
+/// Re-ingests a bundle's canonical spectra and re-applies its steps: the session they
+/// make, and every way it differs from what the manifest recorded.
+pub(crate) fn rebuild_session(
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<(Session, Vec<String>), ReplayError> {
     let read = |rel: &str| {
         std::fs::read(dir.join(rel)).map_err(|source| ReplayError::Read {
             path: rel.to_string(),
             source,
         })
     };
-    let manifest: Manifest =
-        serde_json::from_slice(&read("manifest.json")?).map_err(ReplayError::Manifest)?;
     let mut problems = Vec::new();
     let mut session = Session::default();
     for input in &manifest.inputs {
@@ -165,6 +167,20 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, ReplayError> {
             Err(e) => problems.push(format!("transforms[{k}] ({}): {e}", r.kind)),
         }
     }
+    Ok((session, problems))
+}
+
+/// Replays the bundle in `dir`. Errors are for bundles that cannot be read at all.
+pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, ReplayError> {
+    let read = |rel: &str| {
+        std::fs::read(dir.join(rel)).map_err(|source| ReplayError::Read {
+            path: rel.to_string(),
+            source,
+        })
+    };
+    let manifest: Manifest =
+        serde_json::from_slice(&read("manifest.json")?).map_err(ReplayError::Manifest)?;
+    let (session, mut problems) = rebuild_session(dir, &manifest)?;
     let ids_equal = problems.is_empty();
 
     // The recorded view, on the replayed datasets.

@@ -23,6 +23,9 @@ pub enum SourceRef {
     File(PathBuf),
     /// Made in this session by the transform with this Transform ID.
     Derived(String),
+    /// Brought back from the Library store by its Dataset ID (`name`: what it is called
+    /// there, for display).
+    Stored { id: DatasetId, name: String },
 }
 
 impl SourceRef {
@@ -32,6 +35,7 @@ impl SourceRef {
             SourceRef::Bundled(name) => name.clone(),
             SourceRef::File(path) => ingest::display_name(path),
             SourceRef::Derived(id) => format!("derived ({})", &id[..12.min(id.len())]),
+            SourceRef::Stored { name, .. } => name.clone(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod banner;
 pub mod command;
 pub mod history;
 pub mod library;
+pub mod persist;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -7,7 +7,14 @@ use std::process::Command;
 
 /// The binary under test.
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spectra-workbench"));
+    // Never the user's own Library store: one shared by the test binaries (several
+    // processes at once, as the store allows).
+    command.env(
+        "SPECTRA_WORKBENCH_STORE",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/shared-store"),
+    );
+    command
 }
 
 /// `export RECIPE --out OUT`, which must succeed; the bundle's path.

@@ -2,6 +2,8 @@
 //! Every verb drives the same [`Session`] the GUI uses. Exit codes: 0 ok, 1 a check
 //! failed, 2 bad input or usage (one line on stderr naming the file and the problem).
 
+pub mod store_verbs;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,6 +21,49 @@ use crate::units::XUnit;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Verb>,
+    /// The Library store's folder (default: $SPECTRA_WORKBENCH_STORE, else the platform
+    /// data folder's spectra-workbench/store).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Do not put what this command opens or makes into the Library store.
+    #[arg(long, global = true)]
+    pub no_store: bool,
+}
+
+/// Where a verb keeps what it opens and makes: the store folder, or nowhere.
+#[derive(Clone, Debug)]
+pub struct StoreChoice {
+    flag: Option<PathBuf>,
+    off: bool,
+}
+
+impl StoreChoice {
+    /// Opens the store unless `--no-store`.
+    fn open(&self) -> Result<Option<crate::store::Store>, Failure> {
+        if self.off {
+            return Ok(None);
+        }
+        store_verbs::open(self.flag.as_deref()).map(Some)
+    }
+
+    /// The store folder for the GUI (`None` with `--no-store`).
+    fn root(&self) -> Result<Option<PathBuf>, Failure> {
+        if self.off {
+            return Ok(None);
+        }
+        crate::store::resolve_root(self.flag.as_deref())
+            .map(Some)
+            .map_err(store_verbs::store_failure)
+    }
+}
+
+/// Puts every dataset of a session into the store (when there is one).
+fn persist(store: Option<&mut crate::store::Store>, session: &Session) -> Result<(), Failure> {
+    let Some(store) = store else { return Ok(()) };
+    let all: Vec<&crate::session::Dataset> = session.datasets().iter().collect();
+    crate::session::persist::put_datasets(store, &all, session.records(), store_verbs::now_ms())
+        .map_err(store_verbs::store_failure)?;
+    Ok(())
 }
 
 /// Column and unit choices shared by the verbs that read files.
@@ -128,6 +173,11 @@ pub enum Verb {
     /// Re-ingest a bundle's spectra, re-apply its steps, re-render view.png and compare;
     /// prints JSON {rmse, max_abs_diff, traces_equal, ids_equal, view_state_equal}.
     Replay { bundle: PathBuf },
+    /// The Library store: list, show, pin, unpin, rm, gc, verify, import, export, index.
+    Store {
+        #[command(subcommand)]
+        verb: store_verbs::StoreVerb,
+    },
     /// Write a spectrum as CSV (x, y, σ) in a chosen x unit.
     Convert {
         file: PathBuf,
@@ -186,18 +236,24 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    let choice = StoreChoice {
+        flag: cli.store.clone(),
+        off: cli.no_store,
+    };
     match cli.command {
-        None => crate::gui::run(Vec::new(), ReadOptions::default()).map_err(Failure::bad_input),
+        None => crate::gui::run(Vec::new(), ReadOptions::default(), choice.root()?)
+            .map_err(Failure::bad_input),
         Some(Verb::Open { files, read }) => {
             for f in &files {
                 if !f.exists() {
                     return Err(Failure::bad_input(format!("{}: no such file", f.display())));
                 }
             }
-            crate::gui::run(files, read.read_options()).map_err(Failure::bad_input)
+            crate::gui::run(files, read.read_options(), choice.root()?).map_err(Failure::bad_input)
         }
         Some(Verb::Inspect { file, json, read }) => inspect(&file, json, &read.read_options()),
-        Some(Verb::Export { recipe, out }) => export(&recipe, &out),
+        Some(Verb::Export { recipe, out }) => export(&recipe, &out, &choice),
+        Some(Verb::Store { verb }) => store_verbs::run(verb, cli.store.as_deref()),
         Some(Verb::Verify { bundle }) => verify(&bundle),
         Some(Verb::Replay { bundle }) => replay(&bundle),
         Some(Verb::Apply {
@@ -216,13 +272,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             &with,
             json,
             &read.read_options(),
+            &choice,
         ),
         Some(Verb::Convert {
             file,
             out,
             unit,
             read,
-        }) => convert(&file, &out, unit, &read.read_options()),
+        }) => convert(&file, &out, unit, &read.read_options(), &choice),
     }
 }
 
@@ -385,7 +442,14 @@ fn open_single(
     }
 }
 
-fn convert(file: &Path, out: &Path, unit: XUnit, options: &ReadOptions) -> Result<(), Failure> {
+fn convert(
+    file: &Path,
+    out: &Path,
+    unit: XUnit,
+    options: &ReadOptions,
+    choice: &StoreChoice,
+) -> Result<(), Failure> {
+    let mut store = choice.open()?;
     let mut session = Session::default();
     let id = open_single(&mut session, file, options, "convert writes one")?;
     let d = session.dataset(&id).expect("just added");
@@ -398,10 +462,12 @@ fn convert(file: &Path, out: &Path, unit: XUnit, options: &ReadOptions) -> Resul
     crate::atomic::write_atomic(out, |w| {
         crate::canonical_csv::write_spectrum(w, &d.spectrum, &d.id, unit)
     })
-    .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))
+    .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))?;
+    persist(store.as_mut(), &session)
 }
 
-fn export(recipe_path: &Path, out: &Path) -> Result<(), Failure> {
+fn export(recipe_path: &Path, out: &Path, choice: &StoreChoice) -> Result<(), Failure> {
+    let mut store = choice.open()?;
     use crate::provenance::{bundle, recipe};
     let text = std::fs::read_to_string(recipe_path)
         .map_err(|e| Failure::bad_input(format!("{}: cannot read: {e}", recipe_path.display())))?;
@@ -412,6 +478,16 @@ fn export(recipe_path: &Path, out: &Path) -> Result<(), Failure> {
         .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
     let exported = bundle::export_session(&session, out, &recipe::now_rfc3339())
         .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
+    if let Some(store) = store.as_mut() {
+        crate::provenance::archive::record_export(
+            store,
+            &session,
+            &exported.dir,
+            &exported.manifest_id,
+            store_verbs::now_ms(),
+        )
+        .map_err(|e| Failure::bad_input(format!("store: {e}")))?;
+    }
     println!("{}", exported.dir.display());
     Ok(())
 }
@@ -465,6 +541,7 @@ fn verify(bundle: &Path) -> Result<(), Failure> {
     })
 }
 
+#[allow(clippy::too_many_arguments)] // one per flag of the verb
 fn apply(
     file: &Path,
     steps_path: &Path,
@@ -473,8 +550,10 @@ fn apply(
     with: &[PathBuf],
     json: bool,
     options: &ReadOptions,
+    choice: &StoreChoice,
 ) -> Result<(), Failure> {
     use crate::transforms::registry;
+    let mut store = choice.open()?;
     let text = std::fs::read_to_string(steps_path)
         .map_err(|e| Failure::bad_input(format!("{}: cannot read: {e}", steps_path.display())))?;
     let steps = registry::parse_steps(&text)
@@ -537,6 +616,7 @@ fn apply(
         crate::canonical_csv::write_spectrum(w, &result, &id, XUnit::Nanometer)
     })
     .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))?;
+    persist(store.as_mut(), &session)?;
     if json {
         let text = serde_json::to_string_pretty(&records).expect("records serialize");
         println!("{text}");

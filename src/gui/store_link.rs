@@ -1,0 +1,300 @@
+//! The app's side of the Library store: every dataset the session gains is put into the
+//! store (inline when small, as a background job when large), the datasets on the canvas
+//! are held so that no `gc` removes them, the Library panel's actions are carried out, and
+//! a restart brings derived traces back from the store once their inputs are loaded.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::store_panel::LibraryAction;
+use super::{BACKGROUND_STEP_POINTS, JobDone, WorkbenchApp, now};
+use crate::ids::DatasetId;
+use crate::session::persist;
+use crate::session::{Command, Dataset, SourceRef};
+use crate::store::Store;
+use crate::transforms::registry::StepRecord;
+
+/// The open store and where it lives (jobs open their own connection to the same folder).
+pub struct StoreLink {
+    pub root: PathBuf,
+    pub store: Store,
+}
+
+/// A derived trace to bring back after a restart: its ID, and the step records that made
+/// it (what [`Command::AddDerived`] takes).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PersistedDerived {
+    pub id: DatasetId,
+    pub records: Vec<StepRecord>,
+}
+
+/// The step records that made a derived dataset: the record with its Transform ID and,
+/// just before it, any record whose output is not in the Library (math_op's resampling
+/// of B).
+pub(super) fn records_for(
+    transform_id: &str,
+    records: &[StepRecord],
+    in_library: impl Fn(&DatasetId) -> bool,
+) -> Vec<StepRecord> {
+    let Some(k) = records.iter().position(|r| r.id == transform_id) else {
+        return Vec::new();
+    };
+    let mut start = k;
+    while start > 0 && !in_library(&records[start - 1].output_id) {
+        start -= 1;
+    }
+    records[start..=k].to_vec()
+}
+
+fn now_ms() -> i64 {
+    now().0 as i64
+}
+
+impl WorkbenchApp {
+    /// Attaches the store at `root` (opening it; an error is a notice and the app runs
+    /// without a store).
+    pub(super) fn attach_store(&mut self, root: PathBuf) {
+        match Store::open(&root) {
+            Ok(store) => {
+                self.store = Some(StoreLink { root, store });
+                self.library_view.invalidate();
+            }
+            Err(e) => self.notify_error(format!("Library store unavailable: {e}")),
+        }
+    }
+
+    /// Whether a store is attached.
+    pub fn has_store(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// Whether the Library panel is still fetching its list or a store write is running
+    /// (tests wait on it).
+    pub fn library_busy(&self) -> bool {
+        self.library_view.loading || self.store_job.is_some() || !self.restore_derived.is_empty()
+    }
+
+    /// The Library panel's state (tests and benchmarks read it).
+    pub fn library_view(&self) -> &super::store_panel::LibraryView {
+        &self.library_view
+    }
+
+    /// Puts datasets the store has not seen from this session, then holds what is on the
+    /// canvas. Called once a frame.
+    pub(super) fn persist_new(&mut self) {
+        let Some(link) = &mut self.store else { return };
+        if self.store_job.is_some() {
+            return;
+        }
+        let fresh: Vec<Dataset> = self
+            .session
+            .datasets()
+            .iter()
+            .filter(|d| !self.stored.contains(&d.id))
+            .cloned()
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        self.stored.extend(fresh.iter().map(|d| d.id.clone()));
+        let records = self.session.records().to_vec();
+        let held: Vec<DatasetId> = self
+            .session
+            .datasets()
+            .iter()
+            .map(|d| d.id.clone())
+            .collect();
+        let points: usize = fresh.iter().map(|d| d.spectrum.len()).sum();
+        if points <= BACKGROUND_STEP_POINTS {
+            let refs: Vec<&Dataset> = fresh.iter().collect();
+            let result = persist::put_datasets(&mut link.store, &refs, &records, now_ms())
+                .and_then(|_| link.store.hold(&held, now_ms()));
+            self.finish_store(result.map_err(|e| e.to_string()));
+        } else {
+            let root = link.root.clone();
+            let id = self.jobs.spawn("keeping in the Library", move |ctx| {
+                ctx.progress(0.0, "writing to the Library store");
+                let result = Store::open(&root).and_then(|mut store| {
+                    let refs: Vec<&Dataset> = fresh.iter().collect();
+                    persist::put_datasets(&mut store, &refs, &records, now_ms())?;
+                    store.hold(&held, now_ms())
+                });
+                JobDone::Stored(result.map_err(|e| e.to_string()))
+            });
+            self.store_job = Some(id);
+        }
+    }
+
+    /// A store write finished.
+    pub(super) fn finish_store(&mut self, result: Result<(), String>) {
+        self.store_job = None;
+        if let Err(e) = result {
+            self.notify_error(format!("Library store: {e} (the data stays on the canvas)"));
+        }
+        self.library_view.invalidate();
+    }
+
+    /// Starts the Library list fetch when one is due.
+    pub(super) fn fetch_library(&mut self) {
+        let Some(link) = &self.store else { return };
+        let Some(query) = self.library_view.fetch_due() else {
+            return;
+        };
+        let root = link.root.clone();
+        self.library_job = Some(self.jobs.spawn("reading the Library", move |_| {
+            let rows = Store::open(&root)
+                .and_then(|s| s.rowids(&query))
+                .map_err(|e| e.to_string());
+            JobDone::LibraryRows(query, rows)
+        }));
+    }
+
+    /// The Library list arrived.
+    pub(super) fn finish_library(
+        &mut self,
+        query: crate::store::Query,
+        rows: Result<Vec<i64>, String>,
+    ) {
+        self.library_job = None;
+        match rows {
+            Ok(rows) => self.library_view.fetched(query, rows),
+            Err(e) => {
+                self.library_view.fetch_failed();
+                self.notify_error(format!("Library store: {e}"));
+            }
+        }
+    }
+
+    /// Loads a stored dataset onto the canvas (or shows it, when it is already loaded).
+    pub fn show_stored(&mut self, id: &DatasetId) {
+        if self.session.dataset(id).is_some() {
+            self.apply(Command::SetTraceVisible {
+                id: id.clone(),
+                visible: true,
+            });
+            return;
+        }
+        let Some(link) = &self.store else {
+            self.notify_error(format!("{}: no Library store to load it from", id.short()));
+            return;
+        };
+        match link.store.load(id, now_ms()) {
+            Ok(loaded) => {
+                let d = persist::dataset_from_store(loaded);
+                self.stored.insert(d.id.clone());
+                self.add_datasets(vec![d]);
+            }
+            Err(e) => {
+                self.notify_error(format!("Library: {e}"));
+                self.library_view.invalidate();
+            }
+        }
+    }
+
+    /// Carries out what the Library panel asked for.
+    pub(super) fn library_action(&mut self, action: LibraryAction, ctx: &egui::Context) {
+        let Some(link) = &mut self.store else { return };
+        let result = match &action {
+            LibraryAction::Show(id) => {
+                self.show_stored(id);
+                Ok(())
+            }
+            LibraryAction::Pin(id, pinned) => link
+                .store
+                .set_pinned(&crate::store::Resolved::Dataset(id.clone()), *pinned),
+            LibraryAction::Delete(id) => link.store.remove(id).map(|()| {
+                self.stored.remove(id);
+                self.library_view.selected = None;
+            }),
+            LibraryAction::CopyId(id) => {
+                ctx.copy_text(id.to_string());
+                Ok(())
+            }
+            LibraryAction::OpenManifest(mid) => {
+                let path = link.store.manifest_path(mid);
+                super::open_in_file_manager(&path);
+                self.notify(format!("Manifest {}", path.display()));
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            self.notify_error(format!("Library: {e}"));
+        }
+        self.library_view.invalidate();
+    }
+
+    /// The derived traces to keep across a restart.
+    pub(super) fn persisted_derived(&self) -> Vec<PersistedDerived> {
+        if self.store.is_none() {
+            return Vec::new();
+        }
+        let records = self.session.records();
+        self.session
+            .datasets()
+            .iter()
+            .filter_map(|d| match &d.source {
+                SourceRef::Derived(tid) => {
+                    let records =
+                        records_for(tid, records, |id| self.session.dataset(id).is_some());
+                    (!records.is_empty()).then(|| PersistedDerived {
+                        id: d.id.clone(),
+                        records,
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Brings back derived traces whose inputs are loaded; once nothing is loading, the
+    /// ones that cannot come back are reported and dropped.
+    pub(super) fn restore_derived_traces(&mut self) {
+        if self.restore_derived.is_empty() {
+            return;
+        }
+        let loading = !self.pending.is_empty();
+        let mut waiting = Vec::new();
+        for item in std::mem::take(&mut self.restore_derived) {
+            let parents_in = item
+                .records
+                .iter()
+                .flat_map(|r| r.parent_ids.iter())
+                .filter(|p| !item.records.iter().any(|r| &r.output_id == *p))
+                .all(|p| self.session.dataset(p).is_some());
+            if !parents_in {
+                if loading {
+                    waiting.push(item);
+                } else {
+                    self.notify_error(format!(
+                        "derived trace {} not restored: its inputs did not load",
+                        item.id.short()
+                    ));
+                }
+                continue;
+            }
+            let Some(link) = &self.store else {
+                break;
+            };
+            match link.store.load(&item.id, now_ms()) {
+                Ok(loaded) => {
+                    let mut d = persist::dataset_from_store(loaded);
+                    let last = item.records.last().expect("records are non-empty");
+                    d.source = SourceRef::Derived(last.id.clone());
+                    d.format = "derived".into();
+                    self.stored.insert(d.id.clone());
+                    self.apply(Command::AddDerived {
+                        dataset: d,
+                        records: item.records,
+                        replace: None,
+                    });
+                }
+                Err(e) => {
+                    self.notify_error(format!("derived trace not restored: {e}"));
+                    self.library_view.invalidate();
+                }
+            }
+        }
+        self.restore_derived = waiting;
+    }
+}

@@ -1,0 +1,480 @@
+//! The Library store panel: every dataset the store keeps, in a table (name, object,
+//! instrument, x range, points, σ, size, last seen, pinned) with a search box, sortable
+//! columns and a detail pane. Rows are drawn only where visible: the panel holds the
+//! query's row numbers (8 bytes an entry, fetched by a background job) and reads the
+//! rows on screen from the index, so a frame's work follows the screen, not the store.
+//!
+//! The panel emits [`LibraryAction`]s; the app carries them out (store writes, loading a
+//! dataset onto the canvas).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::ids::DatasetId;
+use crate::store::{Detail, Entry, Query, SortKey, Store};
+
+/// What the user asked the Library for.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub enum LibraryAction {
+    /// Add the dataset to the canvas (loading it from the store when not loaded).
+    Show(DatasetId),
+    Pin(DatasetId, bool),
+    Delete(DatasetId),
+    CopyId(DatasetId),
+    OpenManifest(String),
+}
+
+/// Row height of the table, points.
+const ROW_HEIGHT: f32 = 20.0;
+
+/// Column widths, points, in [`SortKey::ALL`] order.
+const WIDTHS: [f32; 9] = [220.0, 110.0, 100.0, 150.0, 70.0, 30.0, 70.0, 130.0, 50.0];
+
+/// The panel's state: the query, its row numbers, a cache of rows read, the selection.
+#[derive(Default)]
+pub struct LibraryView {
+    pub query: Query,
+    /// The query's row numbers in order, once a job has fetched them.
+    rowids: Option<Arc<Vec<i64>>>,
+    /// The query the row numbers belong to.
+    rowids_for: Option<Query>,
+    /// Set when the store changed or the query did: a new fetch is due.
+    stale: bool,
+    /// A fetch is running.
+    pub loading: bool,
+    cache: HashMap<i64, Entry>,
+    /// The first rows of the query, read directly while the row numbers are on their way.
+    first_page: Option<(Query, Vec<Entry>)>,
+    pub selected: Option<DatasetId>,
+    detail: Option<Detail>,
+    /// Rows drawn in the last frame (benchmarks and tests read it).
+    pub rows_drawn: usize,
+    pub scroll_to_top: bool,
+}
+
+impl LibraryView {
+    /// Marks everything read as out of date (the store changed).
+    pub fn invalidate(&mut self) {
+        self.stale = true;
+        self.cache.clear();
+        self.first_page = None;
+        self.detail = None;
+    }
+
+    /// The query whose row numbers should be fetched now, if one is due.
+    pub fn fetch_due(&mut self) -> Option<Query> {
+        let due = self.stale || self.rowids_for.as_ref() != Some(&self.query);
+        (due && !self.loading).then(|| {
+            self.loading = true;
+            self.stale = false;
+            self.query.clone()
+        })
+    }
+
+    /// A fetch finished.
+    pub fn fetched(&mut self, query: Query, rowids: Vec<i64>) {
+        self.loading = false;
+        self.rowids = Some(Arc::new(rowids));
+        self.rowids_for = Some(query);
+    }
+
+    /// A fetch failed (the error is the app's to report).
+    pub fn fetch_failed(&mut self) {
+        self.loading = false;
+        self.rowids_for = Some(self.query.clone());
+    }
+
+    /// How many entries the current list holds, once known.
+    pub fn len(&self) -> Option<usize> {
+        self.rowids
+            .as_ref()
+            .filter(|_| self.rowids_for.as_ref() == Some(&self.query))
+            .map(|r| r.len())
+    }
+
+    /// Whether the list is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+}
+
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b if b >= 1 << 10 => format!("{:.0} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+/// A short local-free date for "last seen": `YYYY-MM-DD HH:MM` UTC.
+fn seen_text(ms: i64) -> String {
+    let t = crate::textfmt::rfc3339_from_unix((ms.max(0) / 1000) as u64);
+    format!("{} {}", &t[..10], &t[11..16])
+}
+
+fn cell(ui: &mut egui::Ui, width: f32, text: impl Into<egui::WidgetText>) -> egui::Response {
+    ui.add_sized(
+        [width, ROW_HEIGHT],
+        egui::Label::new(text).truncate().selectable(false),
+    )
+}
+
+/// Draws the panel's contents into `ui`.
+pub fn library_store(
+    ui: &mut egui::Ui,
+    view: &mut LibraryView,
+    store: &Store,
+    on_canvas: &[DatasetId],
+) -> Vec<LibraryAction> {
+    let mut actions = Vec::new();
+    ui.horizontal(|ui| {
+        ui.heading("Library");
+        let mut text = view.query.text.clone();
+        let search = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .hint_text("Search name, object, instrument, ID, metadata")
+                .desired_width(320.0),
+        );
+        search.widget_info(|| egui::WidgetInfo::text_edit(true, "Search the Library", &text, ""));
+        if text != view.query.text {
+            view.query.text = text;
+            view.scroll_to_top = true;
+        }
+        match view.len() {
+            Some(n) => ui.label(format!("{n} dataset{}", if n == 1 { "" } else { "s" })),
+            None => ui.label("counting…"),
+        };
+    });
+    let detail_width = if view.selected.is_some() { 360.0 } else { 0.0 };
+    ui.horizontal_top(|ui| {
+        let table_width = (ui.available_width() - detail_width).max(200.0);
+        ui.vertical(|ui| {
+            ui.set_width(table_width);
+            egui::ScrollArea::horizontal()
+                .id_salt("library_h")
+                .show(ui, |ui| {
+                    header(ui, view);
+                    rows(ui, view, store, on_canvas, &mut actions);
+                });
+        });
+        if let Some(id) = view.selected.clone() {
+            ui.separator();
+            ui.vertical(|ui| {
+                ui.set_width(detail_width - 16.0);
+                detail_pane(ui, view, store, &id, on_canvas, &mut actions);
+            });
+        }
+    });
+    actions
+}
+
+fn header(ui: &mut egui::Ui, view: &mut LibraryView) {
+    ui.horizontal(|ui| {
+        for (key, width) in SortKey::ALL.iter().zip(WIDTHS) {
+            let arrow = if view.query.sort == *key {
+                if view.query.descending {
+                    " ▼"
+                } else {
+                    " ▲"
+                }
+            } else {
+                ""
+            };
+            let b = ui.add_sized(
+                [width, ROW_HEIGHT],
+                egui::Button::new(format!("{}{arrow}", key.label())).frame(false),
+            );
+            if b.on_hover_text(format!("Sort by {}", key.label()))
+                .clicked()
+            {
+                if view.query.sort == *key {
+                    view.query.descending = !view.query.descending;
+                } else {
+                    view.query.sort = *key;
+                    view.query.descending = matches!(key, SortKey::LastSeen | SortKey::Pinned);
+                }
+                view.scroll_to_top = true;
+            }
+        }
+    });
+    ui.separator();
+}
+
+fn rows(
+    ui: &mut egui::Ui,
+    view: &mut LibraryView,
+    store: &Store,
+    on_canvas: &[DatasetId],
+    actions: &mut Vec<LibraryAction>,
+) {
+    // Row numbers of the current query when known; else the first page, read at once.
+    let ids = view
+        .rowids
+        .clone()
+        .filter(|_| view.rowids_for.as_ref() == Some(&view.query))
+        .or_else(|| view.rowids.clone());
+    let total = match &ids {
+        Some(ids) => ids.len(),
+        None => {
+            if view
+                .first_page
+                .as_ref()
+                .is_none_or(|(q, _)| q != &view.query)
+            {
+                let page = store.page(&view.query, 0, 64).unwrap_or_default();
+                view.first_page = Some((view.query.clone(), page));
+            }
+            view.first_page.as_ref().map_or(0, |(_, p)| p.len())
+        }
+    };
+    if total == 0 && !view.loading {
+        ui.label(if view.query.text.trim().is_empty() {
+            "The Library is empty: what you open or make is kept here."
+        } else {
+            "Nothing matches the search."
+        });
+        view.rows_drawn = 0;
+        return;
+    }
+    let mut scroll = egui::ScrollArea::vertical()
+        .id_salt("library_rows")
+        .auto_shrink([false, false]);
+    if std::mem::take(&mut view.scroll_to_top) {
+        scroll = scroll.vertical_scroll_offset(0.0);
+    }
+    let spacing = ui.spacing().item_spacing.y;
+    let mut drawn = 0;
+    scroll.show_rows(ui, ROW_HEIGHT, total, |ui, range| {
+        let entries: Vec<Entry> = match &ids {
+            Some(ids) => {
+                let wanted = &ids[range.clone()];
+                let missing: Vec<i64> = wanted
+                    .iter()
+                    .copied()
+                    .filter(|r| !view.cache.contains_key(r))
+                    .collect();
+                if !missing.is_empty() {
+                    if view.cache.len() > 4096 {
+                        view.cache.clear();
+                    }
+                    for e in store.entries_by_rowid(&missing).unwrap_or_default() {
+                        view.cache.insert(e.rowid, e);
+                    }
+                }
+                wanted
+                    .iter()
+                    .filter_map(|r| view.cache.get(r).cloned())
+                    .collect()
+            }
+            None => view
+                .first_page
+                .as_ref()
+                .map(|(_, p)| p[range.start.min(p.len())..range.end.min(p.len())].to_vec())
+                .unwrap_or_default(),
+        };
+        for e in entries {
+            drawn += 1;
+            row(ui, view, &e, on_canvas, actions);
+        }
+    });
+    let _ = spacing;
+    view.rows_drawn = drawn;
+}
+
+fn row(
+    ui: &mut egui::Ui,
+    view: &mut LibraryView,
+    e: &Entry,
+    on_canvas: &[DatasetId],
+    actions: &mut Vec<LibraryAction>,
+) {
+    let selected = view.selected.as_ref() == Some(&e.id);
+    let response = ui
+        .horizontal(|ui| {
+            let name = match e.status.as_str() {
+                "ok" => e.name.clone(),
+                status => format!("⚠ {} ({status})", e.name),
+            };
+            let label = ui.add_sized(
+                [WIDTHS[0], ROW_HEIGHT],
+                egui::Button::selectable(selected, name).truncate(),
+            );
+            if label.clicked() {
+                view.selected = if selected { None } else { Some(e.id.clone()) };
+                view.detail = None;
+            }
+            if label.double_clicked() {
+                actions.push(LibraryAction::Show(e.id.clone()));
+            }
+            label.on_hover_text(format!("{}\nDouble-click to show on the canvas", e.id));
+            cell(ui, WIDTHS[1], &e.object);
+            cell(ui, WIDTHS[2], &e.instrument);
+            cell(
+                ui,
+                WIDTHS[3],
+                format!("{:.2}–{:.2}", e.x_min_nm, e.x_max_nm),
+            );
+            cell(ui, WIDTHS[4], e.n_points.to_string());
+            cell(ui, WIDTHS[5], if e.has_sigma { "σ" } else { "" });
+            cell(ui, WIDTHS[6], size_text(e.size_bytes));
+            cell(ui, WIDTHS[7], seen_text(e.last_seen_ms));
+            let pin = if e.pinned { "📌" } else { "" };
+            cell(ui, WIDTHS[8], pin);
+            if on_canvas.contains(&e.id) {
+                ui.weak("on canvas");
+            }
+        })
+        .response;
+    let _ = response;
+}
+
+fn detail_pane(
+    ui: &mut egui::Ui,
+    view: &mut LibraryView,
+    store: &Store,
+    id: &DatasetId,
+    on_canvas: &[DatasetId],
+    actions: &mut Vec<LibraryAction>,
+) {
+    if view.detail.as_ref().is_none_or(|d| &d.entry.id != id) {
+        view.detail = store.detail(id).ok();
+    }
+    let Some(d) = view.detail.as_ref() else {
+        ui.label("This dataset is no longer in the store.");
+        return;
+    };
+    let e = &d.entry;
+    ui.strong(&e.name);
+    ui.monospace(e.id.short()).on_hover_text(e.id.as_str());
+    ui.horizontal_wrapped(|ui| {
+        let shown = on_canvas.contains(&e.id);
+        if ui
+            .add_enabled(!shown, egui::Button::new("Show"))
+            .on_hover_text("Add it to the canvas")
+            .clicked()
+        {
+            actions.push(LibraryAction::Show(e.id.clone()));
+        }
+        let pin_label = if e.pinned { "Unpin" } else { "Pin" };
+        if ui
+            .button(pin_label)
+            .on_hover_text("A pinned dataset is never removed by retention")
+            .clicked()
+        {
+            actions.push(LibraryAction::Pin(e.id.clone(), !e.pinned));
+        }
+        if ui
+            .button("Delete")
+            .on_hover_text("Remove it from the store (refused while pinned)")
+            .clicked()
+        {
+            actions.push(LibraryAction::Delete(e.id.clone()));
+        }
+        if ui.button("Copy ID").clicked() {
+            actions.push(LibraryAction::CopyId(e.id.clone()));
+        }
+        let manifest = d.manifests.first().map(|m| m.manifest_id.clone());
+        if ui
+            .add_enabled(manifest.is_some(), egui::Button::new("Open manifest"))
+            .on_hover_text("The export manifest this dataset came from or went into")
+            .clicked()
+            && let Some(m) = manifest
+        {
+            actions.push(LibraryAction::OpenManifest(m));
+        }
+        // Room for the next issue's buttons: Open knowledge-log entry, Rebuild current view.
+    });
+    if e.status != "ok" {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!(
+                "Its blob is {}: open its file again to restore it.",
+                e.status
+            ),
+        );
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("library_detail")
+        .show(ui, |ui| {
+            egui::Grid::new("library_detail_grid")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    let mut kv = |k: &str, v: String| {
+                        ui.label(k);
+                        ui.label(v);
+                        ui.end_row();
+                    };
+                    kv("format", e.format.clone());
+                    kv("points", e.n_points.to_string());
+                    kv("x range", format!("{} – {} nm", e.x_min_nm, e.x_max_nm));
+                    kv("y unit", e.y_unit.clone());
+                    kv("σ", if e.has_sigma { "yes" } else { "no" }.into());
+                    kv("masked", e.n_masked.to_string());
+                    kv("medium", e.medium.clone());
+                    kv("size", size_text(e.size_bytes));
+                    kv("first seen", seen_text(e.first_seen_ms));
+                    kv("last seen", seen_text(e.last_seen_ms));
+                });
+            let section = |ui: &mut egui::Ui, title: &str, lines: Vec<String>| {
+                if !lines.is_empty() {
+                    ui.add_space(4.0);
+                    ui.strong(title);
+                    for l in lines {
+                        ui.label(l);
+                    }
+                }
+            };
+            section(ui, "Names", d.names.clone());
+            section(
+                ui,
+                "Sources",
+                d.sources
+                    .iter()
+                    .map(|s| format!("{}  sha256 {}", s.name, &s.sha256[..16.min(s.sha256.len())]))
+                    .collect(),
+            );
+            section(
+                ui,
+                "Derived from",
+                d.parents
+                    .iter()
+                    .map(|p| format!("{} ({})", &p.dataset_id[..12], p.kind))
+                    .collect(),
+            );
+            section(
+                ui,
+                "Made from it",
+                d.children
+                    .iter()
+                    .map(|p| format!("{} ({})", &p.dataset_id[..12], p.kind))
+                    .collect(),
+            );
+            section(
+                ui,
+                "Manifests",
+                d.manifests
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} ({}, {})",
+                            &m.manifest_id[..12.min(m.manifest_id.len())],
+                            m.role,
+                            m.created_at
+                        )
+                    })
+                    .collect(),
+            );
+            section(ui, "Warnings", d.warnings.clone());
+            section(
+                ui,
+                "Metadata",
+                d.metadata
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect(),
+            );
+        });
+}
