@@ -14,6 +14,8 @@ pub enum Action {
     OpenFiles,
     /// The File ▸ Open recent submenu (its entries are the recent files).
     OpenRecent,
+    /// File ▸ Import bundle…: verify a bundle, then keep its spectra in the Library store.
+    ImportBundle,
     Quit,
     Undo,
     Redo,
@@ -21,6 +23,8 @@ pub enum Action {
     Theme(Theme),
     FitAll,
     ToggleCalibration,
+    /// Show or hide the Library store panel.
+    ToggleLibraryStore,
     ExportView,
     ViewLineage,
     CommandPalette,
@@ -116,6 +120,15 @@ pub const ACTIONS: &[ActionSpec] = &[
         "Opening spectra",
     ),
     spec(
+        Action::ImportBundle,
+        "file.import_bundle",
+        "Import bundle…",
+        Place::FileMenu,
+        &[],
+        "Verify an exported bundle, then keep its spectra, sources and manifest in the Library",
+        "Importing a bundle",
+    ),
+    spec(
         Action::Quit,
         "file.quit",
         "Quit",
@@ -206,6 +219,15 @@ pub const ACTIONS: &[ActionSpec] = &[
         "The canvas",
     ),
     spec(
+        Action::ToggleLibraryStore,
+        "view.library_store",
+        "Library store",
+        Place::ViewMenu,
+        &[key(CMD, Key::L)],
+        "Show or hide the Library: everything you opened, made or imported, kept on disk",
+        "The Library store panel",
+    ),
+    spec(
         Action::CommandPalette,
         "view.palette",
         "Command palette…",
@@ -287,6 +309,8 @@ pub struct Enablement {
     pub has_traces: bool,
     /// An export job is running.
     pub exporting: bool,
+    /// A Library store is attached.
+    pub has_store: bool,
 }
 
 /// Whether `action` can run now (menus grey it out, the palette says so, shortcuts do
@@ -296,6 +320,7 @@ pub fn enabled(action: Action, now: &Enablement) -> bool {
         Action::Undo => now.can_undo,
         Action::Redo => now.can_redo,
         Action::ExportView => now.has_traces && !now.exporting,
+        Action::ImportBundle => now.has_store,
         _ => true,
     }
 }

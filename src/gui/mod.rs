@@ -114,6 +114,10 @@ enum JobDone {
     Exported(Result<Exported, ExportError>),
     Stored(Result<(), String>),
     LibraryRows(crate::store::Query, Result<Vec<i64>, String>),
+    Imported(
+        PathBuf,
+        Result<crate::provenance::archive::ImportReport, String>,
+    ),
 }
 
 impl Monitor for JobContext {
@@ -182,6 +186,8 @@ pub struct WorkbenchApp {
     action_log: Vec<Action>,
     /// Asks the user for files to open (the platform dialog; tests put their own).
     pick_files: Box<dyn FnMut() -> Vec<PathBuf>>,
+    /// The folder dialog File ▸ Import bundle… shows (tests replace it).
+    pick_bundle: Box<dyn FnMut() -> Option<PathBuf>>,
     /// The Library store, when the app has one.
     store: Option<store_link::StoreLink>,
     /// The Library store panel's state.
@@ -217,6 +223,8 @@ impl WorkbenchApp {
     ) -> Self {
         let restored = persisted.clone().unwrap_or_default();
         let mut app = Self::blank(&restored, read_options);
+        // A first start shows the Library; later starts keep the user's choice.
+        app.library_open = persisted.as_ref().is_none_or(|p| p.library_open);
         if let Some(root) = store_root {
             app.attach_store(root);
         }
@@ -293,6 +301,7 @@ impl WorkbenchApp {
             palette: None,
             action_log: Vec::new(),
             pick_files: Box::new(pick_files),
+            pick_bundle: Box::new(pick_bundle),
             store: None,
             library_view: store_panel::LibraryView::default(),
             library_open: restored.library_open,
@@ -350,6 +359,7 @@ impl WorkbenchApp {
             }
             JobDone::Stored(result) => self.finish_store(result),
             JobDone::LibraryRows(query, rows) => self.finish_library(query, rows),
+            JobDone::Imported(dir, result) => self.finish_import(&dir, result),
         }
     }
 
@@ -442,6 +452,11 @@ impl WorkbenchApp {
     /// Replaces the file dialog File ▸ Open… shows (tests, which have no desktop).
     pub fn set_file_picker(&mut self, picker: impl FnMut() -> Vec<PathBuf> + 'static) {
         self.pick_files = Box::new(picker);
+    }
+
+    /// Replaces the folder dialog File ▸ Import bundle… shows (tests).
+    pub fn set_bundle_picker(&mut self, picker: impl FnMut() -> Option<PathBuf> + 'static) {
+        self.pick_bundle = Box::new(picker);
     }
 
     /// Whether the command palette is open.
@@ -538,6 +553,7 @@ impl WorkbenchApp {
         match result {
             Ok(done) => {
                 self.notify(format!("exported to {}", done.dir.display()));
+                self.record_export(&done);
                 self.last_export = Some(done);
             }
             Err(ExportError::Cancelled) => {
@@ -765,6 +781,7 @@ impl WorkbenchApp {
             can_redo: self.session.can_redo(),
             has_traces: !self.session.view().active_traces.is_empty(),
             exporting: self.export_job.is_some(),
+            has_store: self.store.is_some(),
         }
     }
 
@@ -777,6 +794,12 @@ impl WorkbenchApp {
         match action {
             Action::OpenFiles => out.open_files.extend((self.pick_files)()),
             Action::OpenRecent => {}
+            Action::ImportBundle => {
+                if let Some(dir) = (self.pick_bundle)() {
+                    self.import_bundle(dir);
+                }
+            }
+            Action::ToggleLibraryStore => self.library_open = !self.library_open,
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Action::Undo => out.commands.push(Command::Undo),
             Action::Redo => out.commands.push(Command::Redo),
@@ -893,6 +916,13 @@ impl WorkbenchApp {
                         &on_canvas,
                     );
                 });
+        } else if self.library_open {
+            egui::Panel::bottom("library_store").show(ui, |ui| {
+                ui.label(
+                    "No Library store in this window: it was started with --no-store, or \
+                     the store could not be opened (the notices say why). Nothing is kept.",
+                );
+            });
         }
         if let Some(request) = self.calibration.show(ui, &self.session) {
             self.run_step(request);
@@ -1018,6 +1048,12 @@ fn open_in_file_manager(dir: &Path) {
         "xdg-open"
     };
     let _ = std::process::Command::new(program).arg(dir).spawn();
+}
+
+fn pick_bundle() -> Option<PathBuf> {
+    rfd::FileDialog::new()
+        .set_title("Import a bundle folder")
+        .pick_folder()
 }
 
 fn pick_files() -> Vec<PathBuf> {

@@ -203,8 +203,9 @@ impl WorkbenchApp {
             LibraryAction::Pin(id, pinned) => link
                 .store
                 .set_pinned(&crate::store::Resolved::Dataset(id.clone()), *pinned),
+            // A trace on the canvas stays there, and stays out of the store for the rest
+            // of this session (it is not put back behind the user's back).
             LibraryAction::Delete(id) => link.store.remove(id).map(|()| {
-                self.stored.remove(id);
                 self.library_view.selected = None;
             }),
             LibraryAction::CopyId(id) => {
@@ -220,6 +221,71 @@ impl WorkbenchApp {
         };
         if let Err(e) = result {
             self.notify_error(format!("Library: {e}"));
+        }
+        self.library_view.invalidate();
+    }
+
+    /// Keeps an export's manifest in the store, linked to the datasets it used, so the
+    /// Library's Open manifest finds it.
+    pub(super) fn record_export(&mut self, done: &crate::provenance::bundle::Exported) {
+        let Some(link) = &mut self.store else { return };
+        if let Err(e) = crate::provenance::archive::record_export(
+            &mut link.store,
+            &self.session,
+            &done.dir,
+            &done.manifest_id,
+            now_ms(),
+        ) {
+            self.notify_error(format!(
+                "Library store: the export was written but not recorded: {e}"
+            ));
+        }
+        self.library_view.invalidate();
+    }
+
+    /// Imports the bundle folder `dir` into the store as a background job (it verifies
+    /// every file first).
+    pub fn import_bundle(&mut self, dir: PathBuf) {
+        let Some(link) = &self.store else {
+            self.notify_error(format!(
+                "{}: no Library store to import into",
+                dir.display()
+            ));
+            return;
+        };
+        let root = link.root.clone();
+        self.store_job = Some(self.jobs.spawn("importing a bundle", move |ctx| {
+            ctx.progress(0.0, "verifying the bundle");
+            let result = Store::open(&root)
+                .map_err(|e| e.to_string())
+                .and_then(|mut store| {
+                    crate::provenance::archive::import_bundle(&mut store, &dir, now_ms())
+                        .map_err(|e| e.to_string())
+                });
+            JobDone::Imported(dir, result)
+        }));
+    }
+
+    /// A bundle import finished: say what came in (or why nothing did).
+    pub(super) fn finish_import(
+        &mut self,
+        dir: &std::path::Path,
+        result: Result<crate::provenance::archive::ImportReport, String>,
+    ) {
+        self.store_job = None;
+        match result {
+            Ok(report) => {
+                let n = report.datasets.len();
+                self.notify(format!(
+                    "{}: imported {n} spectr{} ({} new to the Library), manifest {}",
+                    dir.display(),
+                    if n == 1 { "um" } else { "a" },
+                    report.added,
+                    report.manifest_id
+                ));
+                self.library_open = true;
+            }
+            Err(e) => self.notify_error(format!("{}: {e}; nothing imported", dir.display())),
         }
         self.library_view.invalidate();
     }

@@ -130,14 +130,15 @@ pub fn library_store(
 ) -> Vec<LibraryAction> {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
-        ui.heading("Library");
+        ui.heading("Library store");
         let mut text = view.query.text.clone();
-        let search = ui.add(
+        let label = ui.label("Search the Library");
+        ui.add(
             egui::TextEdit::singleline(&mut text)
-                .hint_text("Search name, object, instrument, ID, metadata")
+                .hint_text("name, object, instrument, ID, metadata")
                 .desired_width(320.0),
-        );
-        search.widget_info(|| egui::WidgetInfo::text_edit(true, "Search the Library", &text, ""));
+        )
+        .labelled_by(label.id);
         if text != view.query.text {
             view.query.text = text;
             view.scroll_to_top = true;
@@ -159,7 +160,8 @@ pub fn library_store(
                     rows(ui, view, store, on_canvas, &mut actions);
                 });
         });
-        if let Some(id) = view.selected.clone() {
+        // The selection may change while the rows draw; the pane follows next frame.
+        if let Some(id) = view.selected.clone().filter(|_| detail_width > 0.0) {
             ui.separator();
             ui.vertical(|ui| {
                 ui.set_width(detail_width - 16.0);
@@ -244,7 +246,6 @@ fn rows(
     if std::mem::take(&mut view.scroll_to_top) {
         scroll = scroll.vertical_scroll_offset(0.0);
     }
-    let spacing = ui.spacing().item_spacing.y;
     let mut drawn = 0;
     scroll.show_rows(ui, ROW_HEIGHT, total, |ui, range| {
         let entries: Vec<Entry> = match &ids {
@@ -279,7 +280,6 @@ fn rows(
             row(ui, view, &e, on_canvas, actions);
         }
     });
-    let _ = spacing;
     view.rows_drawn = drawn;
 }
 
@@ -291,43 +291,42 @@ fn row(
     actions: &mut Vec<LibraryAction>,
 ) {
     let selected = view.selected.as_ref() == Some(&e.id);
-    let response = ui
-        .horizontal(|ui| {
-            let name = match e.status.as_str() {
-                "ok" => e.name.clone(),
-                status => format!("⚠ {} ({status})", e.name),
-            };
-            let label = ui.add_sized(
-                [WIDTHS[0], ROW_HEIGHT],
-                egui::Button::selectable(selected, name).truncate(),
-            );
-            if label.clicked() {
-                view.selected = if selected { None } else { Some(e.id.clone()) };
-                view.detail = None;
-            }
-            if label.double_clicked() {
-                actions.push(LibraryAction::Show(e.id.clone()));
-            }
-            label.on_hover_text(format!("{}\nDouble-click to show on the canvas", e.id));
-            cell(ui, WIDTHS[1], &e.object);
-            cell(ui, WIDTHS[2], &e.instrument);
-            cell(
-                ui,
-                WIDTHS[3],
-                format!("{:.2}–{:.2}", e.x_min_nm, e.x_max_nm),
-            );
-            cell(ui, WIDTHS[4], e.n_points.to_string());
-            cell(ui, WIDTHS[5], if e.has_sigma { "σ" } else { "" });
-            cell(ui, WIDTHS[6], size_text(e.size_bytes));
-            cell(ui, WIDTHS[7], seen_text(e.last_seen_ms));
-            let pin = if e.pinned { "📌" } else { "" };
-            cell(ui, WIDTHS[8], pin);
-            if on_canvas.contains(&e.id) {
-                ui.weak("on canvas");
-            }
-        })
-        .response;
-    let _ = response;
+    ui.horizontal(|ui| {
+        // Only glyphs the bundled fonts have: a missing one would draw a box.
+        let name = match e.status.as_str() {
+            "ok" => egui::RichText::new(&e.name),
+            status => egui::RichText::new(format!("{} ({status})", e.name))
+                .color(ui.visuals().error_fg_color),
+        };
+        let label = ui.add_sized(
+            [WIDTHS[0], ROW_HEIGHT],
+            egui::Button::selectable(selected, name).truncate(),
+        );
+        if label.clicked() {
+            view.selected = if selected { None } else { Some(e.id.clone()) };
+            view.detail = None;
+        }
+        if label.double_clicked() {
+            actions.push(LibraryAction::Show(e.id.clone()));
+        }
+        label.on_hover_text(format!("{}\nDouble-click to show on the canvas", e.id));
+        cell(ui, WIDTHS[1], &e.object);
+        cell(ui, WIDTHS[2], &e.instrument);
+        cell(
+            ui,
+            WIDTHS[3],
+            format!("{:.2}–{:.2}", e.x_min_nm, e.x_max_nm),
+        );
+        cell(ui, WIDTHS[4], e.n_points.to_string());
+        cell(ui, WIDTHS[5], if e.has_sigma { "σ" } else { "" });
+        cell(ui, WIDTHS[6], size_text(e.size_bytes));
+        cell(ui, WIDTHS[7], seen_text(e.last_seen_ms));
+        let pin = if e.pinned { "pinned" } else { "" };
+        cell(ui, WIDTHS[8], pin);
+        if on_canvas.contains(&e.id) {
+            ui.weak("on canvas");
+        }
+    });
 }
 
 fn detail_pane(

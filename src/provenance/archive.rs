@@ -90,13 +90,21 @@ pub fn record_export(
         .map_err(|e| ImportError::Unreadable(format!("{}: {e}", path.display())))?;
     let manifest: Manifest = serde_json::from_slice(&bytes)
         .map_err(|e| ImportError::Unreadable(format!("{}: {e}", path.display())))?;
-    let names: Vec<String> = session
+    // Only what the manifest names: the session may have moved on while a background
+    // export ran.
+    let named: std::collections::BTreeSet<&DatasetId> = manifest
+        .inputs
+        .iter()
+        .map(|i| &i.id)
+        .chain(manifest.transforms.iter().map(|t| &t.output_id))
+        .collect();
+    let datasets: Vec<&crate::session::Dataset> = session
         .datasets()
         .iter()
-        .map(|d| d.source.display_name())
+        .filter(|d| named.contains(&d.id))
         .collect();
-    let items: Vec<_> = session
-        .datasets()
+    let names: Vec<String> = datasets.iter().map(|d| d.source.display_name()).collect();
+    let items: Vec<_> = datasets
         .iter()
         .zip(&names)
         .map(|(d, name)| {
@@ -112,8 +120,7 @@ pub fn record_export(
         bytes: &bytes,
         created_at: &manifest.created_at,
         citations: citation_lines(&manifest.citations),
-        datasets: session
-            .datasets()
+        datasets: datasets
             .iter()
             .map(|d| (d.id.clone(), role_of(&d.source)))
             .collect(),
