@@ -267,6 +267,15 @@ impl WorkbenchApp {
         Self::blank(&PersistedState::default(), read_options)
     }
 
+    /// An app with nothing loaded, its Library store panel open on the store at
+    /// `store_root` (benchmarks, tests).
+    pub fn empty_with_store(read_options: ReadOptions, store_root: PathBuf) -> Self {
+        let mut app = Self::empty(read_options);
+        app.library_open = true;
+        app.attach_store(store_root);
+        app
+    }
+
     /// The app with `restored`'s view and recent files, and no data.
     fn blank(restored: &PersistedState, read_options: ReadOptions) -> Self {
         Self {

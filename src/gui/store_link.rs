@@ -80,6 +80,11 @@ impl WorkbenchApp {
         &self.library_view
     }
 
+    /// The Library panel's state, to change (benchmarks type into its search this way).
+    pub fn library_view_mut(&mut self) -> &mut super::store_panel::LibraryView {
+        &mut self.library_view
+    }
+
     /// Puts datasets the store has not seen from this session, then holds what is on the
     /// canvas. Called once a frame.
     pub(super) fn persist_new(&mut self) {

@@ -50,6 +50,9 @@ pub struct LibraryView {
     detail: Option<Detail>,
     /// Rows drawn in the last frame (benchmarks and tests read it).
     pub rows_drawn: usize,
+    /// The list position of the first row drawn in the last frame (benchmarks check
+    /// that scrolling moved it).
+    pub first_row_drawn: usize,
     pub scroll_to_top: bool,
 }
 
@@ -248,6 +251,7 @@ fn rows(
     }
     let mut drawn = 0;
     scroll.show_rows(ui, ROW_HEIGHT, total, |ui, range| {
+        view.first_row_drawn = range.start;
         let entries: Vec<Entry> = match &ids {
             Some(ids) => {
                 let wanted = &ids[range.clone()];
