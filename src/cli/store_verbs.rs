@@ -24,6 +24,7 @@ pub enum StoreVerb {
         /// Ascending order (the default for every key but last seen).
         #[arg(long)]
         ascending: bool,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -31,6 +32,7 @@ pub enum StoreVerb {
     Show {
         /// A Dataset ID or MANIFEST_ID, or a unique prefix of at least 8 hex digits.
         id: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -44,6 +46,7 @@ pub enum StoreVerb {
     Gc {
         #[arg(long)]
         dry_run: bool,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -52,18 +55,21 @@ pub enum StoreVerb {
     Verify {
         #[arg(long)]
         read_data: bool,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Verify a bundle, then import its spectra, derived traces and manifest.
     Import {
         bundle: PathBuf,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Write a stored dataset as CSV (x, y, σ).
     Export {
         id: String,
+        /// The CSV file to write (written whole, or not at all).
         #[arg(long)]
         out: PathBuf,
         /// x unit of the output.
@@ -72,6 +78,7 @@ pub enum StoreVerb {
     },
     /// Print the index as JSON (Dataset ID → metadata, names, timestamps, citations).
     Index {
+        /// Accepted for symmetry with the other verbs: the index is always JSON.
         #[arg(long)]
         json: bool,
     },
@@ -83,6 +90,7 @@ pub enum StoreVerb {
         max_age_days: Option<u64>,
         #[arg(long, value_name = "DAYS")]
         grace_days: Option<u64>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
