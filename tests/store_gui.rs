@@ -357,3 +357,49 @@ fn a_hostile_bundle_is_refused_from_the_file_menu_with_nothing_imported() {
     let after = Store::open(&second).unwrap().index_json().unwrap();
     assert_eq!(before, after, "the store is unchanged");
 }
+
+#[test]
+fn a_file_gone_since_the_last_session_comes_back_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let file = dir.path().join("dwarf.csv");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/samples/spex_T6_dwarf_11594.csv"
+        ),
+        &file,
+    )
+    .unwrap();
+    let h = harness_with(WorkbenchApp::new_with_store(
+        None,
+        vec![file.clone()],
+        ReadOptions::default(),
+        Some(root.clone()),
+    ));
+    let session = h.state().session();
+    assert_eq!(session.datasets().len(), 1, "{:?}", h.state().notices());
+    let id = session.datasets()[0].id.clone();
+    let y = session.datasets()[0].spectrum.y().to_vec();
+    let persisted = h.state().persisted();
+    drop(h);
+    std::fs::remove_file(&file).unwrap();
+
+    let h = app(&root, Some(persisted));
+    let session = h.state().session();
+    let back = session.dataset(&id).expect("restored from the store");
+    assert_eq!(back.spectrum.y(), y.as_slice());
+    assert!(
+        session
+            .view()
+            .active_traces
+            .iter()
+            .any(|t| t.dataset_id == id),
+        "on the canvas"
+    );
+    let notice = last_notice(&h);
+    assert!(
+        notice.contains("the file is gone") && notice.contains("1 of its 1 spectrum"),
+        "{notice}"
+    );
+}

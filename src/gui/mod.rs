@@ -79,6 +79,10 @@ pub struct PersistedState {
     /// Whether the Library store panel is open.
     #[serde(default = "default_true")]
     pub library_open: bool,
+    /// The Dataset IDs each open file gave, so that a file gone since can come back
+    /// from the Library store.
+    #[serde(default)]
+    pub file_datasets: Vec<(PathBuf, Vec<DatasetId>)>,
 }
 
 fn default_true() -> bool {
@@ -237,6 +241,9 @@ impl WorkbenchApp {
             for source in &restored.sources {
                 match source {
                     SourceRef::Bundled(name) => app.add_sample(name),
+                    SourceRef::File(path) if !path.exists() && app.store.is_some() => {
+                        app.restore_gone_file(path, &restored.file_datasets)
+                    }
                     SourceRef::File(path) => app.open_file(path),
                     SourceRef::Stored { id, .. } => app.show_stored(id),
                     // Derived traces come back from the store once their inputs are in.
@@ -505,6 +512,18 @@ impl WorkbenchApp {
             export_dir: Some(self.export_dir.clone()),
             derived: self.persisted_derived(),
             library_open: self.library_open,
+            file_datasets: self.session.datasets().iter().fold(
+                Vec::<(PathBuf, Vec<DatasetId>)>::new(),
+                |mut v, d| {
+                    if let SourceRef::File(path) = &d.source {
+                        match v.iter_mut().find(|(p, _)| p == path) {
+                            Some((_, ids)) => ids.push(d.id.clone()),
+                            None => v.push((path.clone(), vec![d.id.clone()])),
+                        }
+                    }
+                    v
+                },
+            ),
         }
     }
 

@@ -197,6 +197,31 @@ impl WorkbenchApp {
         }
     }
 
+    /// A file open at the last session is gone: its spectra come back from the store
+    /// (by the IDs it gave then), and a notice says so. With no IDs known, the file is
+    /// opened as usual so that its error is reported.
+    pub(super) fn restore_gone_file(
+        &mut self,
+        path: &std::path::Path,
+        file_datasets: &[(PathBuf, Vec<DatasetId>)],
+    ) {
+        let Some((_, ids)) = file_datasets.iter().find(|(p, _)| p == path) else {
+            self.open_file(path);
+            return;
+        };
+        let before = self.session.datasets().len();
+        for id in ids {
+            self.show_stored(id);
+        }
+        let back = self.session.datasets().len() - before;
+        self.notify(format!(
+            "{}: the file is gone; {back} of its {} spectr{} restored from the Library store",
+            path.display(),
+            ids.len(),
+            if ids.len() == 1 { "um" } else { "a" }
+        ));
+    }
+
     /// Carries out what the Library panel asked for.
     pub(super) fn library_action(&mut self, action: LibraryAction, ctx: &egui::Context) {
         let Some(link) = &mut self.store else { return };
