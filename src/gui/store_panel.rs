@@ -29,7 +29,7 @@ pub enum LibraryAction {
 const ROW_HEIGHT: f32 = 20.0;
 
 /// Column widths, points, in [`SortKey::ALL`] order.
-const WIDTHS: [f32; 9] = [220.0, 110.0, 100.0, 150.0, 70.0, 30.0, 70.0, 130.0, 50.0];
+const WIDTHS: [f32; 9] = [190.0, 100.0, 110.0, 140.0, 60.0, 30.0, 70.0, 120.0, 50.0];
 
 /// The panel's state: the query, its row numbers, a cache of rows read, the selection.
 #[derive(Default)]
@@ -117,11 +117,31 @@ fn seen_text(ms: i64) -> String {
     format!("{} {}", &t[..10], &t[11..16])
 }
 
+/// A text cell, left-aligned and truncated to its column.
 fn cell(ui: &mut egui::Ui, width: f32, text: impl Into<egui::WidgetText>) -> egui::Response {
-    ui.add_sized(
-        [width, ROW_HEIGHT],
-        egui::Label::new(text).truncate().selectable(false),
-    )
+    aligned_cell(ui, width, text, egui::Align::Min)
+}
+
+/// A number cell, right-aligned so that digits line up.
+fn num_cell(ui: &mut egui::Ui, width: f32, text: impl Into<egui::WidgetText>) -> egui::Response {
+    aligned_cell(ui, width, text, egui::Align::Max)
+}
+
+fn aligned_cell(
+    ui: &mut egui::Ui,
+    width: f32,
+    text: impl Into<egui::WidgetText>,
+    align: egui::Align,
+) -> egui::Response {
+    let layout = match align {
+        egui::Align::Max => egui::Layout::right_to_left(egui::Align::Center),
+        _ => egui::Layout::left_to_right(egui::Align::Center),
+    };
+    ui.allocate_ui_with_layout(egui::vec2(width, ROW_HEIGHT), layout, |ui| {
+        ui.set_width(width);
+        ui.add(egui::Label::new(text).truncate().selectable(false))
+    })
+    .inner
 }
 
 /// Draws the panel's contents into `ui`.
@@ -189,7 +209,8 @@ fn header(ui: &mut egui::Ui, view: &mut LibraryView) {
             };
             let b = ui.add_sized(
                 [width, ROW_HEIGHT],
-                egui::Button::new(format!("{}{arrow}", key.label())).frame(false),
+                egui::Button::new((format!("{}{arrow}", key.label()), egui::Atom::grow()))
+                    .frame(false),
             );
             if b.on_hover_text(format!("Sort by {}", key.label()))
                 .clicked()
@@ -304,7 +325,8 @@ fn row(
         };
         let label = ui.add_sized(
             [WIDTHS[0], ROW_HEIGHT],
-            egui::Button::selectable(selected, name).truncate(),
+            // The grow atom after the text keeps the name left-aligned, like the cells.
+            egui::Button::selectable(selected, (name, egui::Atom::grow())).truncate(),
         );
         if label.clicked() {
             view.selected = if selected { None } else { Some(e.id.clone()) };
@@ -316,14 +338,14 @@ fn row(
         label.on_hover_text(format!("{}\nDouble-click to show on the canvas", e.id));
         cell(ui, WIDTHS[1], &e.object);
         cell(ui, WIDTHS[2], &e.instrument);
-        cell(
+        num_cell(
             ui,
             WIDTHS[3],
             format!("{:.2}–{:.2}", e.x_min_nm, e.x_max_nm),
         );
-        cell(ui, WIDTHS[4], e.n_points.to_string());
+        num_cell(ui, WIDTHS[4], e.n_points.to_string());
         cell(ui, WIDTHS[5], if e.has_sigma { "σ" } else { "" });
-        cell(ui, WIDTHS[6], size_text(e.size_bytes));
+        num_cell(ui, WIDTHS[6], size_text(e.size_bytes));
         cell(ui, WIDTHS[7], seen_text(e.last_seen_ms));
         let pin = if e.pinned { "pinned" } else { "" };
         cell(ui, WIDTHS[8], pin);
@@ -412,7 +434,10 @@ fn detail_pane(
                     };
                     kv("format", e.format.clone());
                     kv("points", e.n_points.to_string());
-                    kv("x range", format!("{} – {} nm", e.x_min_nm, e.x_max_nm));
+                    kv(
+                        "x range",
+                        format!("{:.4} – {:.4} nm", e.x_min_nm, e.x_max_nm),
+                    );
                     kv("y unit", e.y_unit.clone());
                     kv("σ", if e.has_sigma { "yes" } else { "no" }.into());
                     kv("masked", e.n_masked.to_string());

@@ -276,11 +276,22 @@ impl SortKey {
 
 /// A Library query: a search text (matched, case-insensitively, against names, object,
 /// instrument, the ID and metadata values) and an order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Query {
     pub text: String,
     pub sort: SortKey,
     pub descending: bool,
+}
+
+impl Default for Query {
+    /// Everything, most recently seen first.
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            sort: SortKey::LastSeen,
+            descending: true,
+        }
+    }
 }
 
 impl Query {
