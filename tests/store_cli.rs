@@ -608,3 +608,50 @@ fn a_store_from_a_newer_build_is_refused_not_rewritten() {
         .unwrap();
     assert_eq!(v, "99");
 }
+
+#[test]
+fn several_processes_share_one_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let files = [data("good/mixed_rows.csv"), data("good/wavenumber.tsv")];
+    // Eight converts (each file four times), a gc and two lists, all at once.
+    let mut children: Vec<(String, std::process::Child)> = Vec::new();
+    for k in 0..8 {
+        let out = dir.path().join(format!("out{k}.csv"));
+        let child = sw(&store)
+            .arg("convert")
+            .arg(&files[k % 2])
+            .arg("--out")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        children.push((format!("convert {k}"), child));
+    }
+    for args in [
+        &["store", "gc"][..],
+        &["store", "list"],
+        &["store", "list", "--json"],
+    ] {
+        let child = sw(&store)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        children.push((args.join(" "), child));
+    }
+    for (what, child) in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let entries = list(&store);
+    assert_eq!(entries.len(), 2, "one entry per distinct dataset");
+    ok(&store, &["store", "verify", "--read-data"]);
+}
