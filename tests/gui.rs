@@ -517,11 +517,16 @@ fn a_background_export_keeps_the_window_running_and_reports_when_done() {
     run_while(&mut h, WorkbenchApp::exporting);
     assert!(!h.state().exporting(), "export did not finish");
     let done = h.state().last_export().expect("exported").clone();
+    // One notice per export: the export row with its buttons, no second line.
+    assert!(h.query_by_label_contains("Exported ").is_some());
+    assert!(h.query_by_label("Open folder").is_some());
     assert!(
         h.state()
             .notices()
             .iter()
-            .any(|n| n.text.starts_with("exported to"))
+            .all(|n| !n.text.contains("exported to")),
+        "{:?}",
+        h.state().notices()
     );
     assert_eq!(
         spectra_workbench::provenance::verify::verify_bundle(&done.dir).unwrap(),
@@ -566,4 +571,28 @@ fn data_restrictions_set_in_the_lineage_window_keep_sources_out_of_the_export() 
     assert_eq!(m["data_restrictions"], "embargoed until 2027");
     // The bundled samples are the sources here: left out without the opt-in.
     assert!(!done.dir.join("sources").exists());
+}
+
+#[test]
+fn the_pointer_readout_resolves_the_zoom_and_clears_when_the_pointer_leaves() {
+    let mut h = harness();
+    h.hover_at(egui::pos2(700.0, 350.0));
+    h.run_steps(3);
+    let node = h
+        .query_by_label_contains("pointer ")
+        .expect("a readout while over the plot");
+    let text = node.accesskit_node().label().unwrap_or_default();
+    // At first start about 1900 nm span the plot: one pixel is about 2 nm, so the
+    // pointer's wavelength reads in whole nanometres, not six decimals.
+    let x_text = text
+        .trim_start_matches("pointer ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(!x_text.contains('.'), "{text}");
+    // Over the side panel: the readout is gone, not stale.
+    h.hover_at(egui::pos2(100.0, 400.0));
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("pointer ").is_none());
 }

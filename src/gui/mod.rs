@@ -579,8 +579,8 @@ impl WorkbenchApp {
 
     fn finish_export(&mut self, result: Result<Exported, ExportError>) {
         match result {
+            // One notice: the export row (Open folder, Copy citation) says where it went.
             Ok(done) => {
-                self.notify(format!("exported to {}", done.dir.display()));
                 self.record_export(&done);
                 self.last_export = Some(done);
             }

@@ -162,6 +162,9 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
     let y_label = y_axis_label(view, traces);
     let unit_symbol = unit.symbol();
     let x_name = if unit.is_reversed() { "ν̃" } else { "λ" };
+    // The crosshair label resolves one pixel of the current zoom, like the status bar.
+    let tooltip_x_decimals =
+        decimals_for_step((dx[1] - dx[0]).abs() / f64::from(ui.available_width().max(1.0)));
 
     let plot_id = ui.make_persistent_id("spectra_canvas");
     let plot = Plot::new("spectra_canvas")
@@ -189,8 +192,8 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 | egui_plot::HoverPosition::Elsewhere { position } => position,
             };
             Some(format!(
-                "{x_name} = {:.6} {unit_symbol}\ny = {}",
-                p.x,
+                "{x_name} = {} {unit_symbol}\ny = {}",
+                fixed(p.x, tooltip_x_decimals),
                 readout_number(p.y)
             ))
         });
@@ -250,9 +253,18 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                     .id(t.id.as_str()),
             );
         }
-        let pointer = plot_ui.pointer_coordinate();
+        // egui_plot reports a pointer position wherever the pointer is: read out only
+        // while it is over the plot, so the status bar clears when it leaves.
+        let hovered = plot_ui.response().hovered();
+        let bounds = plot_ui.plot_bounds();
+        let size = plot_ui.response().rect.size();
+        let digits = ReadoutDigits {
+            x: decimals_for_step(bounds.width() / f64::from(size.x.max(1.0))),
+            y: decimals_for_step(bounds.height() / f64::from(size.y.max(1.0))),
+        };
+        let pointer = plot_ui.pointer_coordinate().filter(|_| hovered);
         pointer
-            .and_then(|p| readout(view, traces, p.x, p.y))
+            .and_then(|p| readout(view, traces, p.x, p.y, digits))
             .map(|(text, marker)| {
                 if let Some(m) = marker {
                     plot_ui.points(
@@ -348,6 +360,38 @@ pub fn tick_label(value: f64, step: f64, range: &std::ops::RangeInclusive<f64>) 
     format!("{value:.decimals$e}")
 }
 
+/// Decimals the pointer readout shows: as many as one pixel of the current zoom
+/// resolves (a pixel's width or height in display units), no false precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadoutDigits {
+    pub x: usize,
+    pub y: usize,
+}
+
+/// The decimals that resolve `step` (one pixel, in display units): 0 for a step of 1 or
+/// more, 3 for 0.001…0.0099, at most 12.
+pub fn decimals_for_step(step: f64) -> usize {
+    if !(step.is_finite() && step > 0.0) {
+        return 6;
+    }
+    (-step.log10().floor()).clamp(0.0, 12.0) as usize
+}
+
+fn fixed(value: f64, decimals: usize) -> String {
+    format!("{value:.decimals$}")
+}
+
+/// A y value to `decimals` decimals, or in scientific notation (to the same resolution)
+/// where fixed decimals would hide it or it is huge.
+fn readout_in(value: f64, decimals: usize) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 || (SCIENTIFIC_BELOW..SCIENTIFIC_ABOVE).contains(&magnitude) {
+        fixed(value, decimals)
+    } else {
+        readout_number(value)
+    }
+}
+
 /// A number for the pointer readout: six decimals, or six significant digits in
 /// scientific notation when six decimals would hide it (or it is huge).
 pub fn readout_number(value: f64) -> String {
@@ -383,6 +427,7 @@ fn readout(
     traces: &[SceneTrace<'_>],
     x: f64,
     y: f64,
+    digits: ReadoutDigits,
 ) -> Option<(String, Option<[f64; 2]>)> {
     if !view.crosshair_visible {
         return None;
@@ -411,7 +456,12 @@ fn readout(
             best = Some((dist, t, i));
         }
     }
-    let pointer_text = format!("pointer {:.6} {}, {}", x, unit.symbol(), readout_number(y));
+    let pointer_text = format!(
+        "pointer {} {}, {}",
+        fixed(x, digits.x),
+        unit.symbol(),
+        readout_in(y, digits.y)
+    );
     let Some((_, t, i)) = best else {
         return Some((pointer_text, None));
     };
@@ -426,9 +476,9 @@ fn readout(
     let snap = if view.snap_to_peak { "peak " } else { "" };
     Some((
         format!(
-            "{pointer_text}   {snap}{}: {:.6} {} → {:.6e}{sigma}",
+            "{pointer_text}   {snap}{}: {} {} → {:.6e}{sigma}",
             t.name,
-            sx,
+            fixed(sx, digits.x),
             unit.symbol(),
             sy
         ),
@@ -439,6 +489,31 @@ fn readout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readout_resolves_one_pixel_and_no_more() {
+        // 1900 nm over 1000 px: 1.9 nm a pixel, whole nanometres.
+        assert_eq!(decimals_for_step(1.9), 0);
+        // Zoomed to 2 nm over 1000 px: 0.002 nm a pixel, three decimals.
+        assert_eq!(decimals_for_step(0.002), 3);
+        assert_eq!(decimals_for_step(0.01), 2);
+        assert_eq!(decimals_for_step(0.0099), 3);
+        assert_eq!(decimals_for_step(250.0), 0);
+        assert_eq!(decimals_for_step(1e-20), 12, "capped");
+        assert_eq!(
+            decimals_for_step(0.0),
+            6,
+            "degenerate zoom: the old default"
+        );
+        assert_eq!(fixed(1281.746155, decimals_for_step(1.9)), "1282");
+        assert_eq!(fixed(1281.746155, decimals_for_step(0.002)), "1281.746");
+        assert_eq!(readout_in(0.268095, 3), "0.268");
+        assert_eq!(
+            readout_in(1.2e-13, 3),
+            readout_number(1.2e-13),
+            "tiny flux stays readable"
+        );
+    }
 
     #[test]
     fn ordinary_ranges_keep_egui_plots_decimal_ticks() {
