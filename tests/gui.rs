@@ -518,6 +518,7 @@ fn a_background_export_keeps_the_window_running_and_reports_when_done() {
     assert!(!h.state().exporting(), "export did not finish");
     let done = h.state().last_export().expect("exported").clone();
     // One notice per export: the export row with its buttons, no second line.
+    h.run_steps(3);
     assert!(h.query_by_label_contains("Exported ").is_some());
     assert!(h.query_by_label("Open folder").is_some());
     assert!(
@@ -595,4 +596,35 @@ fn the_pointer_readout_resolves_the_zoom_and_clears_when_the_pointer_leaves() {
     h.hover_at(egui::pos2(100.0, 400.0));
     h.run_steps(3);
     assert!(h.query_by_label_contains("pointer ").is_none());
+}
+
+#[test]
+fn notices_and_the_export_row_come_and_go_without_moving_the_plot() {
+    let out = tempfile::tempdir().unwrap();
+    let mut h = harness();
+    h.state_mut().set_export_dir(out.path().to_path_buf());
+    h.run_steps(2);
+    let before = h.state().canvas_rect();
+    assert!(before.is_positive());
+    // An export: its row appears, with its buttons, once.
+    h.state_mut().export_view();
+    run_while(&mut h, WorkbenchApp::exporting);
+    h.run_steps(3);
+    assert!(h.query_by_label("Open folder").is_some());
+    assert_eq!(h.query_all_by_label("Copy citation").count(), 1);
+    assert_eq!(h.state().canvas_rect(), before, "the plot did not move");
+    // A notice (a file that does not exist) comes and goes.
+    h.state_mut()
+        .open_file(std::path::Path::new("/no/such/file.csv"));
+    h.run_steps(3);
+    assert!(!h.state().notices().is_empty());
+    assert_eq!(h.state().canvas_rect(), before, "the plot did not move");
+    for _ in 0..3 {
+        if let Some(b) = h.query_all_by_label("Dismiss").next() {
+            b.click();
+        }
+        h.run_steps(2);
+    }
+    assert!(h.state().notices().is_empty() && h.state().last_export().is_none());
+    assert_eq!(h.state().canvas_rect(), before);
 }

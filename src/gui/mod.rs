@@ -179,6 +179,8 @@ pub struct WorkbenchApp {
     export_dir: PathBuf,
     /// The last export, for the notice's Open folder and Copy citation buttons.
     last_export: Option<Exported>,
+    /// Where the canvas was drawn in the last frame (tests check it stays put).
+    canvas_rect: egui::Rect,
     lineage_open: bool,
     /// The FITS HDU chooser, when a file's layout is ambiguous or unknown.
     hdu_chooser: Option<HduChooser>,
@@ -311,6 +313,7 @@ impl WorkbenchApp {
                 .clone()
                 .unwrap_or_else(default_export_dir),
             last_export: None,
+            canvas_rect: egui::Rect::NOTHING,
             lineage_open: false,
             hdu_chooser: None,
             policy_draft: crate::session::ExportPolicy::default(),
@@ -530,6 +533,11 @@ impl WorkbenchApp {
     /// Sets the folder Export view writes to.
     pub fn set_export_dir(&mut self, dir: PathBuf) {
         self.export_dir = dir;
+    }
+
+    /// Where the canvas was drawn in the last frame.
+    pub fn canvas_rect(&self) -> egui::Rect {
+        self.canvas_rect
     }
 
     /// The last export, if any.
@@ -885,40 +893,12 @@ impl WorkbenchApp {
         for a in std::mem::take(&mut out.actions) {
             self.run_action(a, ui.ctx(), &mut out);
         }
-        if let Some(done) = &self.last_export {
-            let mut close = false;
-            egui::Panel::bottom("export_notice").show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(format!("Exported {}", done.dir.display()));
-                    if ui.button("Open folder").clicked() {
-                        open_in_file_manager(&done.dir);
-                    }
-                    if ui.button("Copy citation").clicked()
-                        && let Ok(text) = std::fs::read_to_string(done.dir.join("CITATION.txt"))
-                    {
-                        ui.ctx().copy_text(text);
-                    }
-                    if ui.small_button("Dismiss").clicked() {
-                        close = true;
-                    }
-                });
-            });
-            if close {
-                self.last_export = None;
-            }
-        }
         let status = status_bar::status_bar(
             ui,
             &self.session,
-            &self.notices,
             &self.jobs.status(),
             self.readout.as_deref(),
         );
-        if let Some(i) = status.dismissed
-            && i < self.notices.len()
-        {
-            self.notices.remove(i);
-        }
         if let Some(id) = status.cancel {
             self.jobs.cancel(id);
         }
@@ -959,8 +939,10 @@ impl WorkbenchApp {
         // The canvas.
         let view = self.session.view().clone();
         let mut canvas_out = render::CanvasOutput::default();
+        let mut canvas_rect = egui::Rect::NOTHING;
         egui::CentralPanel::default().show(ui, |ui| {
             let rect = ui.available_rect_before_wrap();
+            canvas_rect = rect;
             let canvas = Canvas {
                 width_pt: rect.width(),
                 height_pt: rect.height(),
@@ -973,6 +955,23 @@ impl WorkbenchApp {
             canvas_out = render::draw_canvas(ui, &view, &scene);
         });
         self.readout = canvas_out.readout;
+        self.canvas_rect = canvas_rect;
+        // Notices float over the canvas's lower right corner: they come and go without
+        // moving the plot.
+        let noticed = status_bar::notices_overlay(
+            ui.ctx(),
+            canvas_rect,
+            &self.notices,
+            self.last_export.as_ref(),
+        );
+        if let Some(i) = noticed.dismissed
+            && i < self.notices.len()
+        {
+            self.notices.remove(i);
+        }
+        if noticed.dismiss_export {
+            self.last_export = None;
+        }
         let navigation = canvas_out
             .commands
             .iter()
