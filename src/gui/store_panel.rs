@@ -207,11 +207,14 @@ fn header(ui: &mut egui::Ui, view: &mut LibraryView) {
             } else {
                 ""
             };
-            let b = ui.add_sized(
-                [width, ROW_HEIGHT],
-                egui::Button::new((format!("{}{arrow}", key.label()), egui::Atom::grow()))
-                    .frame(false),
-            );
+            let text = format!("{}{arrow}", key.label());
+            // Headers align as their columns do: numbers to the right.
+            let button = if matches!(key, SortKey::XRange | SortKey::Points | SortKey::Size) {
+                egui::Button::new((egui::Atom::grow(), text))
+            } else {
+                egui::Button::new((text, egui::Atom::grow()))
+            };
+            let b = ui.add_sized([width, ROW_HEIGHT], button.frame(false));
             if b.on_hover_text(format!("Sort by {}", key.label()))
                 .clicked()
             {
