@@ -1,6 +1,8 @@
 //! Whole-app GUI tests, headless with egui_kittest: find controls by accessible label,
 //! click them, drop files, and check the session the app drives.
 
+mod kit;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -350,12 +352,7 @@ fn state_persists_across_restarts() {
 #[test]
 fn the_calibration_dock_applies_a_step_as_a_new_trace_and_undo_removes_it() {
     let mut h = harness();
-    h.get_by_label("Calibration").click();
-    h.run_steps(2);
-    h.get_by_label("Transform").click();
-    h.run_steps(2);
-    h.get_by_label("Smooth (Savitzky–Golay)").click();
-    h.run_steps(2);
+    kit::choose_transform(&mut h, "Smooth (Savitzky–Golay)");
     h.get_by_label("Apply").click();
     h.run_steps(3);
     let session = h.state().session();
@@ -380,12 +377,7 @@ fn the_calibration_dock_applies_a_step_as_a_new_trace_and_undo_removes_it() {
 #[test]
 fn a_failing_step_shows_its_error_on_the_form_and_changes_nothing() {
     let mut h = harness();
-    h.get_by_label("Calibration").click();
-    h.run_steps(2);
-    h.get_by_label("Transform").click();
-    h.run_steps(2);
-    h.get_by_label("Resample").click();
-    h.run_steps(2);
+    kit::choose_transform(&mut h, "Resample");
     // The default grid (400–700 nm) lies outside the first sample (690–2540 nm).
     h.get_by_label("Apply").click();
     h.run_steps(3);

@@ -4,6 +4,8 @@
 //! whose blob went bad says so in the Library while the rest restores; File ▸ Import
 //! bundle… imports a verified bundle and refuses a hostile one with nothing imported.
 
+mod kit;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -198,12 +200,7 @@ fn pin_blocks_delete_until_unpinned() {
 
 /// Applies Savitzky–Golay smoothing to the first sample through the Calibration dock.
 fn smooth_first(h: &mut Harness<'static, WorkbenchApp>) {
-    h.get_by_label("Calibration").click();
-    h.run_steps(2);
-    h.get_by_label("Transform").click();
-    h.run_steps(2);
-    h.get_by_label("Smooth (Savitzky–Golay)").click();
-    h.run_steps(2);
+    kit::choose_transform(h, "Smooth (Savitzky–Golay)");
     h.get_by_label("Apply").click();
     settle(h);
     assert_eq!(h.state().calibration_error(), None);
