@@ -146,6 +146,10 @@ fn draw_banner(ui: &egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>], rect:
     painter.galley(pos, galley, color);
 }
 
+/// The spacing between x tick labels, in points, below which they are hidden and above
+/// which they are fully opaque: room for a five-digit label ("24000") and a gap.
+const X_LABEL_SPACING_PT: [f32; 2] = [44.0, 52.0];
+
 /// Draws the canvas for `view` with `traces` (in active order) into `ui`.
 pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>]) -> CanvasOutput {
     let mut out = CanvasOutput::default();
@@ -178,7 +182,13 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 .color_conflict_handling(egui_plot::ColorConflictHandling::PickLast)
                 .hidden_items(hidden.iter().copied()),
         )
-        .x_axis_label(unit.axis_label())
+        // egui_plot hides x labels closer than 60 pt, so a 650–2550 nm view labelled only
+        // 1000 and 2000; its own fit check still keeps labels from overlapping.
+        .custom_x_axes(vec![
+            egui_plot::AxisHints::new_x()
+                .label(unit.axis_label())
+                .label_spacing(X_LABEL_SPACING_PT[0]..=X_LABEL_SPACING_PT[1]),
+        ])
         .y_axis_label(y_label)
         .y_axis_formatter(|mark, range| tick_label(mark.value, mark.step_size, range))
         .invert_x(unit.is_reversed())
