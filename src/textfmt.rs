@@ -2,7 +2,7 @@
 //! (Ryū), so every exported number round-trips exactly. One format everywhere (`convert`,
 //! `apply`, bundles): `1.0`, `0.25`, `1e-7`, `6.02214076e23`, `-0.0`; never NaN or ∞
 //! (spectra hold finite values only). Also RFC 3339 text for Unix times (exports, the
-//! store's index).
+//! store's index), and byte counts for people (`19.1 KiB`).
 
 /// Appends the shortest round-trip text of `v`.
 #[inline]
@@ -32,9 +32,27 @@ pub fn rfc3339_from_unix(secs: u64) -> String {
     )
 }
 
+/// A byte count for people: `512 B`, `19.1 KiB`, `375.1 MiB`, `2.0 GiB` (binary units).
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        assert_eq!(size_text(512), "512 B");
+        assert_eq!(size_text(19_558), "19.1 KiB");
+        assert_eq!(size_text(393_300_000), "375.1 MiB");
+        assert_eq!(size_text(2 << 30), "2.0 GiB");
+    }
 
     #[test]
     fn round_trips_and_reads_as_plain_numbers() {

@@ -9,6 +9,7 @@ use clap::Subcommand;
 
 use super::Failure;
 use crate::store::{Query, Resolved, Retention, SortKey, Store, StoreError};
+use crate::textfmt::size_text;
 use crate::units::XUnit;
 
 #[derive(Subcommand, Debug)]
@@ -142,15 +143,6 @@ fn print(text: &str) -> Result<(), Failure> {
 
 fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).expect("plain data serializes")
-}
-
-fn size_text(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
-        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
 }
 
 pub(super) fn run(verb: StoreVerb, flag: Option<&Path>) -> Result<(), Failure> {

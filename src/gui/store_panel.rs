@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::ids::DatasetId;
 use crate::store::{Detail, Entry, Query, SortKey, Store};
+use crate::textfmt::size_text;
 
 /// What the user asked the Library for.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,15 +100,6 @@ impl LibraryView {
     /// Whether the list is known to be empty.
     pub fn is_empty(&self) -> bool {
         self.len() == Some(0)
-    }
-}
-
-fn size_text(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
-        b if b >= 1 << 10 => format!("{:.0} KiB", b as f64 / 1024.0),
-        b => format!("{b} B"),
     }
 }
 
