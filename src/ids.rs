@@ -33,6 +33,11 @@ impl fmt::Display for DatasetId {
     }
 }
 
+/// The first 12 characters of an ID (a manifest's, say), for labels where space is short.
+pub fn short_hex(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 /// Lower-case hex of a byte slice.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

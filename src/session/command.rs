@@ -60,6 +60,36 @@ pub enum Command {
     SetCanvas(Canvas),
     Undo,
     Redo,
+    /// Records something that happened outside the session's state (stored, exported,
+    /// imported, pinned, deleted, a note written): an event, no undo entry.
+    Record(Record),
+    /// Restores an exported view: adds its datasets and step records (rebuilt by
+    /// `provenance::replay::rebuild_from_store`) and sets its view state. One undo entry.
+    Rebuild(Box<Rebuild>),
+}
+
+/// What a [`Command::Record`] records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// One of the kinds for which [`EventKind::is_record`] holds.
+    pub kind: EventKind,
+    pub summary: String,
+    pub dataset_ids: Vec<DatasetId>,
+    pub manifest_id: Option<String>,
+    pub log_entry: Option<String>,
+}
+
+/// What a [`Command::Rebuild`] restores.
+#[derive(Clone, Debug)]
+pub struct Rebuild {
+    /// The manifest whose view this is.
+    pub manifest_id: String,
+    /// Inputs and derived datasets, in the manifest's order.
+    pub datasets: Vec<Dataset>,
+    /// The step records that derived them, in order.
+    pub records: Vec<StepRecord>,
+    /// The exported view state (its traces name datasets above or in the Library).
+    pub view: crate::view::ViewState,
 }
 
 /// Why a command was refused. Nothing is changed when a command is refused.
@@ -85,6 +115,8 @@ pub enum CommandError {
     Transform(#[from] TransformError),
     #[error("{name} is already known to be in {known}")]
     MediumKnown { name: String, known: &'static str },
+    #[error("{0} is not a kind of record")]
+    NotARecord(&'static str),
 }
 
 /// What an export may include and what it must say about the data: recorded in the
@@ -128,6 +160,7 @@ pub(crate) struct Described {
     pub dataset_ids: Vec<DatasetId>,
     pub transform_ids: Vec<String>,
     pub coalesce: Option<Coalesce>,
+    pub manifest_id: Option<String>,
 }
 
 impl Described {
@@ -138,6 +171,7 @@ impl Described {
             dataset_ids: Vec::new(),
             transform_ids: Vec::new(),
             coalesce: None,
+            manifest_id: None,
         }
     }
 
@@ -297,8 +331,32 @@ pub(crate) fn describe(library: &Library, command: &Command) -> Result<Described
             }
             d
         }
-        Command::SetBounds(_) | Command::SetCanvas(_) | Command::Undo | Command::Redo => {
-            unreachable!("navigation, layout, undo and redo are applied directly")
+        Command::Rebuild(r) => {
+            for t in &r.view.active_traces {
+                if !r.datasets.iter().any(|d| d.id == t.dataset_id) {
+                    known(&t.dataset_id)?;
+                }
+            }
+            let mut d = Described::new(
+                K::Rebuild,
+                format!(
+                    "rebuilt the view of manifest {} ({} datasets, {} steps)",
+                    crate::ids::short_hex(&r.manifest_id),
+                    r.datasets.len(),
+                    r.records.len()
+                ),
+            )
+            .on(r.datasets.iter().map(|d| d.id.clone()));
+            d.transform_ids = r.records.iter().map(|s| s.id.clone()).collect();
+            d.manifest_id = Some(r.manifest_id.clone());
+            d
+        }
+        Command::SetBounds(_)
+        | Command::SetCanvas(_)
+        | Command::Undo
+        | Command::Redo
+        | Command::Record(_) => {
+            unreachable!("navigation, layout, undo, redo and records are applied directly")
         }
     })
 }

@@ -28,11 +28,27 @@ pub enum EventKind {
     Remove,
     Undo,
     Redo,
+    /// Datasets were put into the Library store (ingested).
+    Store,
+    /// A bundle was exported (its manifest and Knowledge-log entry are linked).
+    Export,
+    /// A bundle was imported into the store (rehydrated).
+    Import,
+    /// A store record was pinned.
+    Pin,
+    /// A store record was unpinned.
+    Unpin,
+    /// A dataset was deleted from the store.
+    Delete,
+    /// A Knowledge-log note was written or edited.
+    Note,
+    /// An exported view was rebuilt from the store.
+    Rebuild,
 }
 
 impl EventKind {
     /// Every kind, in the order filters list them.
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::Open,
         EventKind::Overlay,
         EventKind::View,
@@ -42,6 +58,14 @@ impl EventKind {
         EventKind::Remove,
         EventKind::Undo,
         EventKind::Redo,
+        EventKind::Store,
+        EventKind::Export,
+        EventKind::Import,
+        EventKind::Pin,
+        EventKind::Unpin,
+        EventKind::Delete,
+        EventKind::Note,
+        EventKind::Rebuild,
     ];
 
     /// The kind's name in JSON and in filters.
@@ -56,7 +80,35 @@ impl EventKind {
             EventKind::Remove => "remove",
             EventKind::Undo => "undo",
             EventKind::Redo => "redo",
+            EventKind::Store => "store",
+            EventKind::Export => "export",
+            EventKind::Import => "import",
+            EventKind::Pin => "pin",
+            EventKind::Unpin => "unpin",
+            EventKind::Delete => "delete",
+            EventKind::Note => "note",
+            EventKind::Rebuild => "rebuild",
         }
+    }
+
+    /// The kind named `text` (as [`EventKind::as_str`] writes it).
+    pub fn parse(text: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Whether events of this kind come from the store or the Knowledge-log rather than
+    /// from a change to the session's state (they take no undo entry).
+    pub fn is_record(self) -> bool {
+        matches!(
+            self,
+            EventKind::Store
+                | EventKind::Export
+                | EventKind::Import
+                | EventKind::Pin
+                | EventKind::Unpin
+                | EventKind::Delete
+                | EventKind::Note
+        )
     }
 }
 
@@ -81,6 +133,12 @@ pub struct HistoryEvent {
     pub undo_position: usize,
     /// What happened, in words (the line in `logs/log.txt`).
     pub summary: String,
+    /// The manifest an export, import or rebuild is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_id: Option<String>,
+    /// The Knowledge-log entry the event wrote (an export's entry, a note).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_entry: Option<String>,
 }
 
 /// The old name of [`HistoryEvent`].

@@ -23,7 +23,7 @@ use crate::ingest::{IngestError, ReadOptions};
 use crate::transforms::registry::{self, Identified, Step, StepRecord};
 use crate::view::{ActiveTrace, ViewState};
 
-pub use self::command::{Coalesce, Command, CommandError, ExportPolicy};
+pub use self::command::{Coalesce, Command, CommandError, ExportPolicy, Rebuild, Record};
 pub use self::history::{EventKind, History, HistoryEntry, HistoryEvent, UnixMillis};
 pub use self::library::{Dataset, Library, SourceRef, read_datasets};
 
@@ -267,7 +267,28 @@ impl Session {
             transform_ids: Vec::new(),
             undo_position: self.undo.len(),
             summary,
+            manifest_id: None,
+            log_entry: None,
         });
+    }
+
+    /// Records an event that changes no state (an export, a pin, a note).
+    fn record(&mut self, r: Record, at: Option<UnixMillis>) -> Result<(), CommandError> {
+        if !r.kind.is_record() {
+            return Err(CommandError::NotARecord(r.kind.as_str()));
+        }
+        self.history.push(HistoryEvent {
+            seq: 0,
+            at,
+            kind: r.kind,
+            dataset_ids: r.dataset_ids,
+            transform_ids: Vec::new(),
+            undo_position: self.undo.len(),
+            summary: r.summary,
+            manifest_id: r.manifest_id,
+            log_entry: r.log_entry,
+        });
+        Ok(())
     }
 
     /// Undo (`forward` false) or redo: the state the entry holds comes back, and the
@@ -299,6 +320,10 @@ impl Session {
         command: Command,
         at: Option<UnixMillis>,
     ) -> Result<(), CommandError> {
+        let command = match command {
+            Command::Record(r) => return self.record(r, at),
+            c => c,
+        };
         let described = match &command {
             Command::SetBounds(bounds) => {
                 if let Some(b) = bounds {
@@ -370,6 +395,8 @@ impl Session {
             transform_ids: described.transform_ids,
             undo_position: self.undo.len(),
             summary: described.summary,
+            manifest_id: described.manifest_id,
+            log_entry: None,
         });
         Ok(())
     }
@@ -454,7 +481,27 @@ impl Session {
                     _ => v.active_traces.push(trace),
                 }
             }
-            Command::SetBounds(_) | Command::SetCanvas(_) | Command::Undo | Command::Redo => {
+            Command::Rebuild(r) => {
+                let r = *r;
+                for d in r.datasets {
+                    self.library.insert(d);
+                }
+                self.records.truncate(self.records_live);
+                for rec in r.records {
+                    if !self.records.iter().any(|have| have.id == rec.id) {
+                        self.records.push(rec);
+                    }
+                }
+                self.records_live = self.records.len();
+                // The exported view exactly, canvas included: the frontend sets its own
+                // canvas again when its window differs.
+                self.view = r.view;
+            }
+            Command::SetBounds(_)
+            | Command::SetCanvas(_)
+            | Command::Undo
+            | Command::Redo
+            | Command::Record(_) => {
                 unreachable!("handled in apply")
             }
         }

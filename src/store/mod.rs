@@ -17,6 +17,8 @@
 
 pub mod blob;
 pub mod check;
+pub mod history;
+pub mod knowledge;
 pub mod paths;
 pub mod retention;
 pub mod schema;
@@ -440,6 +442,7 @@ impl Store {
             "tmp",
             "trash",
             "quarantine",
+            knowledge::LOG_DIR,
         ] {
             let dir = root.join(sub);
             blob::create_dirs(&dir).map_err(io(&dir))?;

@@ -84,6 +84,57 @@ CREATE TABLE IF NOT EXISTS holds (
     since_ms   INTEGER NOT NULL,
     PRIMARY KEY (pid, dataset_id)
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    id         TEXT PRIMARY KEY,
+    frontend   TEXT NOT NULL,
+    started_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    session_id    TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    at_ms         INTEGER,
+    kind          TEXT NOT NULL,
+    summary       TEXT NOT NULL,
+    undo_position INTEGER NOT NULL,
+    manifest_id   TEXT,
+    log_entry     TEXT,
+    dataset_ids   TEXT NOT NULL,
+    transform_ids TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+CREATE INDEX IF NOT EXISTS events_manifest ON events(manifest_id);
+CREATE INDEX IF NOT EXISTS events_log_entry ON events(log_entry);
+CREATE TABLE IF NOT EXISTS event_datasets (
+    session_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    dataset_id TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq, dataset_id)
+);
+CREATE INDEX IF NOT EXISTS event_datasets_dataset ON event_datasets(dataset_id);
+CREATE TABLE IF NOT EXISTS log_entries (
+    id          TEXT PRIMARY KEY,
+    file        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    title       TEXT NOT NULL,
+    manifest_id TEXT,
+    session_id  TEXT,
+    size_bytes  INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    problem     TEXT,
+    search      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_entries_created ON log_entries(created_ms);
+CREATE INDEX IF NOT EXISTS log_entries_manifest ON log_entries(manifest_id);
+CREATE TABLE IF NOT EXISTS log_links (
+    entry_id    TEXT NOT NULL,
+    target_kind TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    PRIMARY KEY (entry_id, target_kind, target)
+);
+CREATE INDEX IF NOT EXISTS log_links_target ON log_links(target_kind, target);
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
