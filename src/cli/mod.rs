@@ -2,6 +2,7 @@
 //! Every verb drives the same [`Session`] the GUI uses. Exit codes: 0 ok, 1 a check
 //! failed, 2 bad input or usage (one line on stderr naming the file and the problem).
 
+pub mod log_verbs;
 pub mod store_verbs;
 
 use std::io::Write;
@@ -57,13 +58,26 @@ impl StoreChoice {
     }
 }
 
-/// Puts every dataset of a session into the store (when there is one).
-fn persist(store: Option<&mut crate::store::Store>, session: &Session) -> Result<(), Failure> {
+/// Puts every dataset of a session into the store (when there is one), and records the
+/// run's History (its events and a `store` event) as a session of its own.
+fn persist(
+    store: Option<&mut crate::store::Store>,
+    session: &mut Session,
+    verb: &str,
+) -> Result<(), Failure> {
     let Some(store) = store else { return Ok(()) };
+    let run = log_verbs::CliRun::new(verb);
     let all: Vec<&crate::session::Dataset> = session.datasets().iter().collect();
     crate::session::persist::put_datasets(store, &all, session.records(), store_verbs::now_ms())
         .map_err(store_verbs::store_failure)?;
-    Ok(())
+    let ids: Vec<crate::ids::DatasetId> = session.datasets().iter().map(|d| d.id.clone()).collect();
+    let summary = format!(
+        "stored {} dataset{} in the Library",
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" }
+    );
+    let record = log_verbs::record(crate::session::EventKind::Store, summary, ids);
+    run.finish(store, session, Some(record))
 }
 
 /// Column and unit choices shared by the verbs that read files.
@@ -178,6 +192,26 @@ pub enum Verb {
         #[command(subcommand)]
         verb: store_verbs::StoreVerb,
     },
+    /// List the History the store keeps: every session's events, oldest first.
+    History {
+        /// Only this session's events (IDs as `history` prints them).
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+        /// Only events of this kind (open, transform, export, import, pin, note…).
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// Only events that touched this dataset (an ID or a unique prefix).
+        #[arg(long, value_name = "ID")]
+        dataset: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The Knowledge-log: list, show, add notes.
+    Log {
+        #[command(subcommand)]
+        verb: log_verbs::LogVerb,
+    },
     /// Write a spectrum as CSV (x, y, σ) in a chosen x unit.
     Convert {
         file: PathBuf,
@@ -254,6 +288,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Verb::Inspect { file, json, read }) => inspect(&file, json, &read.read_options()),
         Some(Verb::Export { recipe, out }) => export(&recipe, &out, &choice),
         Some(Verb::Store { verb }) => store_verbs::run(verb, cli.store.as_deref()),
+        Some(Verb::History {
+            session,
+            kind,
+            dataset,
+            json,
+        }) => log_verbs::history(cli.store.as_deref(), session, kind, dataset, json),
+        Some(Verb::Log { verb }) => log_verbs::log(verb, cli.store.as_deref()),
         Some(Verb::Verify { bundle }) => verify(&bundle),
         Some(Verb::Replay { bundle }) => replay(&bundle),
         Some(Verb::Apply {
@@ -463,7 +504,7 @@ fn convert(
         crate::canonical_csv::write_spectrum(w, &d.spectrum, &d.id, unit)
     })
     .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))?;
-    persist(store.as_mut(), &session)
+    persist(store.as_mut(), &mut session, "convert")
 }
 
 fn export(recipe_path: &Path, out: &Path, choice: &StoreChoice) -> Result<(), Failure> {
@@ -474,19 +515,44 @@ fn export(recipe_path: &Path, out: &Path, choice: &StoreChoice) -> Result<(), Fa
     let parsed = recipe::parse_recipe(&text)
         .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
     let dir = recipe_path.parent().unwrap_or(Path::new("."));
-    let session = recipe::session_from_recipe(&parsed, dir)
+    let mut session = recipe::session_from_recipe(&parsed, dir)
         .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
     let exported = bundle::export_session(&session, out, &recipe::now_rfc3339())
         .map_err(|e| Failure::bad_input(format!("{}: {e}", recipe_path.display())))?;
     if let Some(store) = store.as_mut() {
-        crate::provenance::archive::record_export(
-            store,
-            &session,
-            &exported.dir,
-            &exported.manifest_id,
-            store_verbs::now_ms(),
-        )
-        .map_err(|e| Failure::bad_input(format!("store: {e}")))?;
+        let run = log_verbs::CliRun::new("export");
+        let now = store_verbs::now_ms();
+        let mid = &exported.manifest_id;
+        crate::provenance::archive::record_export(store, &session, &exported.dir, mid, now)
+            .map_err(|e| Failure::bad_input(format!("store: {e}")))?;
+        // The bundle and the store are complete here; an entry that cannot be written
+        // is said, and the export stands.
+        let context = format!("export verb, recipe {}", recipe_path.display());
+        let origin = run.origin(&session);
+        let log_entry = match crate::provenance::archive::read_manifest(&exported.dir) {
+            Ok(manifest) => crate::provenance::knowledge::write_export_entry(
+                store, &manifest, mid, &context, &origin, now,
+            )
+            .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let log_entry = match log_entry {
+            Ok(id) => Some(id),
+            Err(e) => {
+                eprintln!("spectra-workbench: knowledge-log: the export's entry was not written: {e}");
+                None
+            }
+        };
+        let ids: Vec<crate::ids::DatasetId> =
+            session.datasets().iter().map(|d| d.id.clone()).collect();
+        let mut record = log_verbs::record(
+            crate::session::EventKind::Export,
+            format!("exported bundle {}", crate::ids::short_hex(mid)),
+            ids,
+        );
+        record.manifest_id = Some(mid.clone());
+        record.log_entry = log_entry;
+        run.finish(store, &mut session, Some(record))?;
     }
     println!("{}", exported.dir.display());
     Ok(())
@@ -616,7 +682,7 @@ fn apply(
         crate::canonical_csv::write_spectrum(w, &result, &id, XUnit::Nanometer)
     })
     .map_err(|e| Failure::bad_input(format!("{}: cannot write: {e}", out.display())))?;
-    persist(store.as_mut(), &session)?;
+    persist(store.as_mut(), &mut session, "apply")?;
     if json {
         let text = serde_json::to_string_pretty(&records).expect("records serialize");
         println!("{text}");

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 
 use super::Failure;
+use super::log_verbs::{CliRun, record};
+use crate::session::EventKind;
 use crate::store::{Query, Resolved, Retention, SortKey, Store, StoreError};
 use crate::textfmt::size_text;
 use crate::units::XUnit;
@@ -255,17 +257,46 @@ pub(super) fn run(verb: StoreVerb, flag: Option<&Path>) -> Result<(), Failure> {
                 }
             }
         },
-        StoreVerb::Pin { id } => {
+        StoreVerb::Pin { ref id } | StoreVerb::Unpin { ref id } => {
+            let pin = matches!(verb, StoreVerb::Pin { .. });
+            let id = id.clone();
             let target = store.resolve(&id).map_err(store_failure)?;
-            store.set_pinned(&target, true).map_err(store_failure)
-        }
-        StoreVerb::Unpin { id } => {
-            let target = store.resolve(&id).map_err(store_failure)?;
-            store.set_pinned(&target, false).map_err(store_failure)
+            let run = CliRun::new(if pin { "store pin" } else { "store unpin" });
+            store.set_pinned(&target, pin).map_err(store_failure)?;
+            let kind = if pin { EventKind::Pin } else { EventKind::Unpin };
+            let r = match &target {
+                Resolved::Dataset(d) => record(
+                    kind,
+                    format!("{} dataset {}", kind.as_str(), d.short()),
+                    vec![d.clone()],
+                ),
+                Resolved::Manifest(m) => {
+                    let mut r = record(
+                        kind,
+                        format!("{} manifest {}", kind.as_str(), crate::ids::short_hex(m)),
+                        Vec::new(),
+                    );
+                    r.manifest_id = Some(m.clone());
+                    r
+                }
+            };
+            run.single(&mut store, r)
         }
         StoreVerb::Rm { id } => {
             let id = store.resolve_dataset(&id).map_err(store_failure)?;
-            store.remove(&id).map_err(store_failure)
+            let run = CliRun::new("store rm");
+            let name = store
+                .entry(&id)
+                .map_err(store_failure)?
+                .map(|e| e.name)
+                .unwrap_or_default();
+            store.remove(&id).map_err(store_failure)?;
+            let r = record(
+                EventKind::Delete,
+                format!("deleted {name} ({}) from the store", id.short()),
+                vec![id],
+            );
+            run.single(&mut store, r)
         }
         StoreVerb::Gc {
             dry_run,
@@ -348,6 +379,7 @@ pub(super) fn run(verb: StoreVerb, flag: Option<&Path>) -> Result<(), Failure> {
             bundle,
             json: as_json,
         } => {
+            let run = CliRun::new("store import");
             let report = crate::provenance::archive::import_bundle(&mut store, &bundle, now)
                 .map_err(|e| match e {
                     crate::provenance::archive::ImportError::Verify(failures) => Failure {
@@ -360,6 +392,18 @@ pub(super) fn run(verb: StoreVerb, flag: Option<&Path>) -> Result<(), Failure> {
                     },
                     e => Failure::bad_input(format!("{}: {e}; nothing imported", bundle.display())),
                 })?;
+            let mut r = record(
+                EventKind::Import,
+                format!(
+                    "imported bundle {} ({} datasets, {} new)",
+                    crate::ids::short_hex(&report.manifest_id),
+                    report.datasets.len(),
+                    report.added
+                ),
+                report.datasets.iter().map(|d| d.id.clone()).collect(),
+            );
+            r.manifest_id = Some(report.manifest_id.clone());
+            run.single(&mut store, r)?;
             if as_json {
                 print(&json(&report))
             } else {

@@ -76,6 +76,15 @@ fn role_of(source: &SourceRef) -> &'static str {
     }
 }
 
+/// Reads a bundle's `manifest.json`.
+pub fn read_manifest(bundle_dir: &Path) -> Result<Manifest, ImportError> {
+    let path = bundle_dir.join("manifest.json");
+    let bytes = std::fs::read(&path)
+        .map_err(|e| ImportError::Unreadable(format!("{}: {e}", path.display())))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ImportError::Unreadable(format!("{}: {e}", path.display())))
+}
+
 /// Puts an exported session's datasets and its manifest (read back from the bundle)
 /// into the store as one change.
 pub fn record_export(

@@ -9,6 +9,7 @@
 
 pub mod archive;
 pub mod bundle;
+pub mod knowledge;
 pub mod manifest;
 pub mod recipe;
 pub mod replay;

@@ -12,11 +12,11 @@ use crate::display::DisplayTrace;
 use crate::ids::DatasetId;
 use crate::ingest::ReadOptions;
 use crate::provenance::bundle::trace_csv;
-use crate::provenance::manifest::Manifest;
+use crate::provenance::manifest::{InputEntry, Manifest};
 use crate::render::offscreen::render_canvas;
 use crate::render::scene_of;
 use crate::session::{Command, Dataset, Session, SourceRef, derive};
-use crate::spectrum::Medium;
+use crate::spectrum::{Medium, Spectrum};
 use crate::transforms::registry::Step;
 
 /// Largest view.png RMSE (0–255 scale, over RGBA) that still counts as the same picture.
@@ -72,6 +72,8 @@ pub enum ReplayError {
     Command(#[from] crate::session::CommandError),
     #[error("view.png: {0}")]
     Picture(image::ImageError),
+    #[error("{0}")]
+    Stored(String),
 }
 
 /// Re-ingests a bundle's canonical spectra and re-applies its steps: the session they
@@ -80,23 +82,33 @@ pub(crate) fn rebuild_session(
     dir: &Path,
     manifest: &Manifest,
 ) -> Result<(Session, Vec<String>), ReplayError> {
-    let read = |rel: &str| {
-        std::fs::read(dir.join(rel)).map_err(|source| ReplayError::Read {
-            path: rel.to_string(),
-            source,
-        })
-    };
-    let mut problems = Vec::new();
-    let mut session = Session::default();
-    for input in &manifest.inputs {
+    rebuild_with(manifest, |input| {
         let rel = format!("spectra/{}.csv", input.id);
-        let loaded = crate::ingest::load_bytes(&rel, &read(&rel)?, &ReadOptions::default())?;
-        let mut spectrum = loaded
+        let bytes = std::fs::read(dir.join(&rel)).map_err(|source| ReplayError::Read {
+            path: rel.clone(),
+            source,
+        })?;
+        let loaded = crate::ingest::load_bytes(&rel, &bytes, &ReadOptions::default())?;
+        let spectrum = loaded
             .spectra
             .into_iter()
             .next()
             .ok_or_else(|| ReplayError::Empty(rel.clone()))?;
-        // CSV carries the arrays and the y unit; the rest comes from the manifest.
+        Ok((spectrum, SourceRef::Bundled(input.source_name.clone())))
+    })
+}
+
+/// Rebuilds a manifest's session from its inputs' arrays, wherever `fetch` reads them
+/// (a bundle's `spectra/`, the Library store), and re-applies its steps.
+pub(crate) fn rebuild_with(
+    manifest: &Manifest,
+    mut fetch: impl FnMut(&InputEntry) -> Result<(Spectrum, SourceRef), ReplayError>,
+) -> Result<(Session, Vec<String>), ReplayError> {
+    let mut problems = Vec::new();
+    let mut session = Session::default();
+    for input in &manifest.inputs {
+        let (mut spectrum, source) = fetch(input)?;
+        // The arrays and the y unit are the input's; the rest comes from the manifest.
         spectrum.name = input.source_name.clone();
         spectrum.instrument = input.instrument.clone();
         spectrum.medium = match input.medium.as_str() {
@@ -109,14 +121,12 @@ pub(crate) fn rebuild_session(
             .iter()
             .map(|[k, v]| (k.clone(), v.clone()))
             .collect();
-        let d = Dataset::new(
-            spectrum,
-            "csv",
-            SourceRef::Bundled(input.source_name.clone()),
-            Vec::new(),
-        );
+        let d = Dataset::new(spectrum, "csv", source, Vec::new());
         if d.id != input.id {
-            problems.push(format!("{rel}: re-ingested ID {} differs", d.id));
+            problems.push(format!(
+                "inputs: {} ({}) comes back as {}",
+                input.source_name, input.id, d.id
+            ));
         }
         session.apply(Command::AddDatasets(vec![d]))?;
     }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::ids::DatasetId;
+use crate::store::history::{SessionRow, StoredEvent};
 use crate::store::{Derivation, Loaded, PutItem, PutOutcome, SourceInput, Store, StoreError};
 use crate::transforms::registry::StepRecord;
 
@@ -110,4 +111,93 @@ pub fn load_datasets(
         }
     }
     (loaded, failed)
+}
+
+/// A session's events as the store keeps them.
+pub fn stored_event(session_id: &str, e: &super::HistoryEvent) -> StoredEvent {
+    StoredEvent {
+        session_id: session_id.to_string(),
+        seq: e.seq,
+        at_ms: e.at.map(|t| t.0 as i64),
+        kind: e.kind.as_str().to_string(),
+        summary: e.summary.clone(),
+        undo_position: e.undo_position as u64,
+        manifest_id: e.manifest_id.clone(),
+        log_entry: e.log_entry.clone(),
+        dataset_ids: e.dataset_ids.iter().map(|d| d.to_string()).collect(),
+        transform_ids: e.transform_ids.clone(),
+    }
+}
+
+/// The ID of a session started now by `frontend` (`gui`, `cli-export`…) in this process.
+pub fn session_id(frontend: &str, started_ms: i64) -> String {
+    format!(
+        "{}-{started_ms}-{}",
+        frontend.replace(' ', "-"),
+        std::process::id()
+    )
+}
+
+/// Writes a session's History to the store as it grows: new events, and the last one
+/// again when a continuous edit folded into it.
+#[derive(Clone, Debug)]
+pub struct HistoryWriter {
+    row: SessionRow,
+    /// How many events are in the store, and the last one as written.
+    written: usize,
+    last: Option<super::HistoryEvent>,
+}
+
+impl HistoryWriter {
+    /// A writer for a session started at `started_ms` by `frontend` (`gui`, `cli apply`…).
+    pub fn new(frontend: &str, started_ms: i64) -> Self {
+        Self {
+            row: SessionRow {
+                id: session_id(frontend, started_ms),
+                frontend: frontend.to_string(),
+                started_ms,
+                events: 0,
+            },
+            written: 0,
+            last: None,
+        }
+    }
+
+    /// The session's ID in the store.
+    pub fn session_id(&self) -> &str {
+        &self.row.id
+    }
+
+    /// Whether some events are not in the store yet (or the last one changed since).
+    pub fn is_behind(&self, events: &[super::HistoryEvent]) -> bool {
+        events.len() != self.written
+            || (self.written > 0 && self.last.as_ref() != events.get(self.written - 1))
+    }
+
+    /// Writes what the store does not have yet, as one change. Returns how many events
+    /// were written.
+    pub fn flush(
+        &mut self,
+        store: &mut Store,
+        events: &[super::HistoryEvent],
+    ) -> Result<usize, StoreError> {
+        if !self.is_behind(events) {
+            return Ok(0);
+        }
+        // Events are only appended, or the last one rewritten in place.
+        let from = if self.written > 0 && self.last.as_ref() != events.get(self.written - 1) {
+            self.written - 1
+        } else {
+            self.written
+        }
+        .min(events.len());
+        let rows: Vec<StoredEvent> = events[from..]
+            .iter()
+            .map(|e| stored_event(&self.row.id, e))
+            .collect();
+        store.put_events(&self.row, &rows)?;
+        self.written = events.len();
+        self.last = events.last().cloned();
+        Ok(rows.len())
+    }
 }
