@@ -43,8 +43,9 @@ fn harness() -> Harness<'static, WorkbenchApp> {
     let app = WorkbenchApp::new(None, Vec::new(), read_options());
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
+        // The app's fonts from the first frame, as the window has them.
+        .with_context_setup(spectra_workbench::render::install_fonts)
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
-    spectra_workbench::render::install_fonts(&h.ctx);
     h.run_steps(3);
     h
 }
@@ -217,8 +218,9 @@ fn an_nmr_file_is_refused_with_its_reason_and_an_ambiguous_fits_offers_its_hdus(
     let app = WorkbenchApp::new(None, Vec::new(), broken);
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
+        // The app's fonts from the first frame, as the window has them.
+        .with_context_setup(spectra_workbench::render::install_fonts)
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
-    spectra_workbench::render::install_fonts(&h.ctx);
     h.run_steps(3);
     drop_file(&mut h, &data("fits/12043_11769.fits.gz"));
     assert!(

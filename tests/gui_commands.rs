@@ -20,8 +20,9 @@ use spectra_workbench::spectrum::Spectrum;
 fn harness_with(app: WorkbenchApp) -> Harness<'static, WorkbenchApp> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
+        // The app's fonts from the first frame, as the window has them.
+        .with_context_setup(spectra_workbench::render::install_fonts)
         .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
-    spectra_workbench::render::install_fonts(&h.ctx);
     h.run_steps(3);
     h
 }

@@ -9,10 +9,14 @@
 
 mod calibration;
 pub mod commands;
+mod crosslinks;
 mod hdu_chooser;
 mod help;
+pub mod history_dock;
 pub mod jobs;
+pub mod knowledge_panel;
 mod library_panel;
+pub mod links;
 mod lineage;
 mod menus;
 mod palette;
@@ -122,6 +126,7 @@ enum JobDone {
         PathBuf,
         Result<crate::provenance::archive::ImportReport, String>,
     ),
+    Rebuilt(String, Result<crate::session::Rebuild, String>),
 }
 
 impl Monitor for JobContext {
@@ -207,6 +212,20 @@ pub struct WorkbenchApp {
     library_job: Option<JobId>,
     /// Derived traces waiting for their inputs before they come back from the store.
     restore_derived: Vec<store_link::PersistedDerived>,
+    /// Datasets the running store write is putting in (recorded when it finishes).
+    storing: Vec<DatasetId>,
+    /// The History dock's state.
+    history_view: history_dock::HistoryView,
+    /// The Knowledge-log panel's state.
+    knowledge_view: knowledge_panel::KnowledgeView,
+    /// Writes this session's History to the store; names the session.
+    history_writer: crate::session::persist::HistoryWriter,
+    /// When the History was last written to the store (a folded edit waits a second).
+    history_flushed: Option<std::time::Instant>,
+    /// Whether the window had the focus last frame (regaining it rescans the log).
+    focused: Option<bool>,
+    /// The running rebuild, if any.
+    rebuild_job: Option<JobId>,
 }
 
 impl WorkbenchApp {
@@ -328,6 +347,13 @@ impl WorkbenchApp {
             store_job: None,
             library_job: None,
             restore_derived: Vec::new(),
+            storing: Vec::new(),
+            history_view: history_dock::HistoryView::default(),
+            knowledge_view: knowledge_panel::KnowledgeView::default(),
+            history_writer: crate::session::persist::HistoryWriter::new("gui", now().0 as i64),
+            history_flushed: None,
+            focused: None,
+            rebuild_job: None,
         }
     }
 
@@ -379,6 +405,7 @@ impl WorkbenchApp {
             JobDone::Stored(result) => self.finish_store(result),
             JobDone::LibraryRows(query, rows) => self.finish_library(query, rows),
             JobDone::Imported(dir, result) => self.finish_import(&dir, result),
+            JobDone::Rebuilt(mid, result) => self.finish_rebuild(&mid, result),
         }
     }
 
@@ -904,33 +931,18 @@ impl WorkbenchApp {
         }
         library_panel::library(ui, &self.session, &mut out.commands);
         let mut library_actions = Vec::new();
-        if let Some(link) = &self.store
-            && self.library_open
-        {
-            let on_canvas: Vec<DatasetId> = self
-                .session
-                .datasets()
-                .iter()
-                .map(|d| d.id.clone())
-                .collect();
+        let mut knowledge_actions = Vec::new();
+        let mut links = Vec::new();
+        if self.library_open {
             egui::Panel::bottom("library_store")
                 .resizable(true)
-                .default_size(240.0)
+                .default_size(260.0)
                 .show(ui, |ui| {
-                    library_actions = store_panel::library_store(
-                        ui,
-                        &mut self.library_view,
-                        &link.store,
-                        &on_canvas,
-                    );
+                    let (a, k, l) = self.dock(ui);
+                    library_actions = a;
+                    knowledge_actions = k;
+                    links = l;
                 });
-        } else if self.library_open {
-            egui::Panel::bottom("library_store").show(ui, |ui| {
-                ui.label(
-                    "No Library store in this window: it was started with --no-store, or \
-                     the store could not be opened (the notices say why). Nothing is kept.",
-                );
-            });
         }
         if let Some(request) = self.calibration.show(ui, &self.session) {
             self.run_step(request);
@@ -972,6 +984,9 @@ impl WorkbenchApp {
         if noticed.dismiss_export {
             self.last_export = None;
         }
+        if let Some(id) = canvas_out.banner_clicked.take() {
+            self.banner_history(&id);
+        }
         let navigation = canvas_out
             .commands
             .iter()
@@ -993,9 +1008,22 @@ impl WorkbenchApp {
         for a in library_actions {
             self.library_action(a, ui.ctx());
         }
+        for a in knowledge_actions {
+            self.knowledge_action(a);
+        }
+        for l in links {
+            self.follow(l);
+        }
         self.restore_derived_traces();
         self.persist_new();
         self.fetch_library();
+        let focused = ui.ctx().input(|i| i.viewport().focused);
+        if focused == Some(true) && self.focused == Some(false) {
+            // Back from another window, perhaps an editor: notes may have changed.
+            self.rescan_log();
+        }
+        self.focused = focused;
+        self.flush_history(false);
         if navigation || self.jobs.busy() {
             // The frame drew last frame's bounds (or a job is running): draw once more.
             ui.ctx().request_repaint();
@@ -1104,6 +1132,11 @@ impl eframe::App for WorkbenchApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, STORAGE_KEY, &self.persisted());
+        self.flush_history(true);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.flush_history(true);
     }
 }
 

@@ -11,7 +11,7 @@ use super::store_panel::LibraryAction;
 use super::{BACKGROUND_STEP_POINTS, JobDone, WorkbenchApp, now};
 use crate::ids::DatasetId;
 use crate::session::persist;
-use crate::session::{Command, Dataset, SourceRef};
+use crate::session::{Command, Dataset, EventKind, SourceRef};
 use crate::store::Store;
 use crate::transforms::registry::StepRecord;
 
@@ -47,7 +47,7 @@ pub(super) fn records_for(
     records[start..=k].to_vec()
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     now().0 as i64
 }
 
@@ -111,6 +111,7 @@ impl WorkbenchApp {
             .map(|d| d.id.clone())
             .collect();
         let points: usize = fresh.iter().map(|d| d.spectrum.len()).sum();
+        self.storing = fresh.iter().map(|d| d.id.clone()).collect();
         if points <= BACKGROUND_STEP_POINTS {
             let refs: Vec<&Dataset> = fresh.iter().collect();
             let result = persist::put_datasets(&mut link.store, &refs, &records, now_ms())
@@ -134,8 +135,25 @@ impl WorkbenchApp {
     /// A store write finished.
     pub(super) fn finish_store(&mut self, result: Result<(), String>) {
         self.store_job = None;
-        if let Err(e) = result {
-            self.notify_error(format!("Library store: {e} (the data stays on the canvas)"));
+        let ids = std::mem::take(&mut self.storing);
+        match result {
+            Err(e) => {
+                self.notify_error(format!("Library store: {e} (the data stays on the canvas)"))
+            }
+            Ok(()) if !ids.is_empty() => {
+                let n = ids.len();
+                self.record(
+                    EventKind::Store,
+                    format!(
+                        "stored {n} dataset{} in the Library",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    ids,
+                    None,
+                    None,
+                );
+            }
+            Ok(()) => {}
         }
         self.library_view.invalidate();
     }
@@ -224,53 +242,159 @@ impl WorkbenchApp {
 
     /// Carries out what the Library panel asked for.
     pub(super) fn library_action(&mut self, action: LibraryAction, ctx: &egui::Context) {
-        let Some(link) = &mut self.store else { return };
-        let result = match &action {
+        if self.store.is_none() {
+            return;
+        }
+        let mut event = None;
+        let result = match action {
             LibraryAction::Show(id) => {
-                self.show_stored(id);
+                self.show_stored(&id);
                 Ok(())
             }
-            LibraryAction::Pin(id, pinned) => link
-                .store
-                .set_pinned(&crate::store::Resolved::Dataset(id.clone()), *pinned),
+            LibraryAction::Pin(id, pinned) => {
+                let link = self.store.as_mut().expect("checked");
+                let r = link
+                    .store
+                    .set_pinned(&crate::store::Resolved::Dataset(id.clone()), pinned);
+                let kind = if pinned { EventKind::Pin } else { EventKind::Unpin };
+                event = Some((
+                    kind,
+                    format!("{} dataset {}", kind.as_str(), id.short()),
+                    vec![id],
+                    None,
+                ));
+                r
+            }
+            LibraryAction::PinManifest(mid, pinned) => {
+                let link = self.store.as_mut().expect("checked");
+                let r = link
+                    .store
+                    .set_pinned(&crate::store::Resolved::Manifest(mid.clone()), pinned);
+                let kind = if pinned { EventKind::Pin } else { EventKind::Unpin };
+                event = Some((
+                    kind,
+                    format!("{} manifest {}", kind.as_str(), crate::ids::short_hex(&mid)),
+                    Vec::new(),
+                    Some(mid),
+                ));
+                r
+            }
             // A trace on the canvas stays there, and stays out of the store for the rest
             // of this session (it is not put back behind the user's back).
-            LibraryAction::Delete(id) => link.store.remove(id).map(|()| {
-                self.library_view.selected = None;
-            }),
+            LibraryAction::Delete(id) => {
+                let link = self.store.as_mut().expect("checked");
+                let name = link
+                    .store
+                    .entry(&id)
+                    .ok()
+                    .flatten()
+                    .map(|e| e.name)
+                    .unwrap_or_default();
+                let r = link.store.remove(&id).map(|()| {
+                    self.library_view.selected = None;
+                });
+                event = Some((
+                    EventKind::Delete,
+                    format!("deleted {name} ({}) from the store", id.short()),
+                    vec![id],
+                    None,
+                ));
+                r
+            }
             LibraryAction::CopyId(id) => {
                 ctx.copy_text(id.to_string());
                 Ok(())
             }
-            LibraryAction::OpenManifest(mid) => {
-                let path = link.store.manifest_path(mid);
+            LibraryAction::OpenManifestFile(mid) => {
+                let link = self.store.as_ref().expect("checked");
+                let path = link.store.manifest_path(&mid);
                 super::open_in_file_manager(&path);
                 self.notify(format!("Manifest {}", path.display()));
                 Ok(())
             }
+            LibraryAction::Follow(l) => {
+                self.follow(l);
+                Ok(())
+            }
+            LibraryAction::Rebuild(mid) => {
+                self.rebuild(mid);
+                Ok(())
+            }
         };
-        if let Err(e) = result {
-            self.notify_error(format!("Library: {e}"));
+        match result {
+            Err(e) => self.notify_error(format!("Library: {e}")),
+            Ok(()) => {
+                if let Some((kind, summary, ids, manifest)) = event {
+                    self.record(kind, summary, ids, manifest, None);
+                }
+            }
         }
         self.library_view.invalidate();
     }
 
-    /// Keeps an export's manifest in the store, linked to the datasets it used, so the
-    /// Library's Open manifest finds it.
+    /// Keeps an export's manifest in the store, linked to the datasets it used, writes
+    /// its Knowledge-log entry and records the export in the History.
     pub(super) fn record_export(&mut self, done: &crate::provenance::bundle::Exported) {
         let Some(link) = &mut self.store else { return };
+        let now = now_ms();
         if let Err(e) = crate::provenance::archive::record_export(
             &mut link.store,
             &self.session,
             &done.dir,
             &done.manifest_id,
-            now_ms(),
+            now,
         ) {
             self.notify_error(format!(
                 "Library store: the export was written but not recorded: {e}"
             ));
+            self.library_view.invalidate();
+            return;
         }
+        let origin = crate::provenance::knowledge::Origin {
+            session_id: self.history_writer.session_id().to_string(),
+            event_seq: self.session.history().len() as u64 + 1,
+        };
+        let entry = crate::provenance::archive::read_manifest(&done.dir)
+            .map_err(|e| e.to_string())
+            .and_then(|m| {
+                crate::provenance::knowledge::write_export_entry(
+                    &mut link.store,
+                    &m,
+                    &done.manifest_id,
+                    "Export view: what was on screen, from the GUI",
+                    &origin,
+                    now,
+                )
+                .map_err(|e| e.to_string())
+            });
+        let entry = match entry {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.notify_error(format!(
+                    "Knowledge-log: the export's entry was not written: {e}"
+                ));
+                None
+            }
+        };
+        let ids: Vec<DatasetId> = self
+            .session
+            .view()
+            .active_traces
+            .iter()
+            .map(|t| t.dataset_id.clone())
+            .collect();
+        self.record(
+            EventKind::Export,
+            format!(
+                "exported bundle {}",
+                crate::ids::short_hex(&done.manifest_id)
+            ),
+            ids,
+            Some(done.manifest_id.clone()),
+            entry,
+        );
         self.library_view.invalidate();
+        self.knowledge_view.invalidate();
     }
 
     /// Imports the bundle folder `dir` into the store as a background job (it verifies
@@ -314,6 +438,17 @@ impl WorkbenchApp {
                     report.manifest_id
                 ));
                 self.library_open = true;
+                self.record(
+                    EventKind::Import,
+                    format!(
+                        "imported bundle {} ({n} datasets, {} new)",
+                        crate::ids::short_hex(&report.manifest_id),
+                        report.added
+                    ),
+                    report.datasets.iter().map(|d| d.id.clone()).collect(),
+                    Some(report.manifest_id.clone()),
+                    None,
+                );
             }
             Err(e) => self.notify_error(format!("{}: {e}; nothing imported", dir.display())),
         }

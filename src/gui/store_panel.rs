@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::links::Link;
 use crate::ids::DatasetId;
 use crate::store::{Detail, Entry, Query, SortKey, Store};
 use crate::textfmt::size_text;
@@ -23,7 +24,22 @@ pub enum LibraryAction {
     Pin(DatasetId, bool),
     Delete(DatasetId),
     CopyId(DatasetId),
-    OpenManifest(String),
+    /// Follow a link (a manifest, a Knowledge-log entry, History).
+    Follow(super::links::Link),
+    /// Show a manifest's file in the file manager.
+    OpenManifestFile(String),
+    PinManifest(String, bool),
+    /// Restore the view a manifest recorded, from the store.
+    Rebuild(String),
+}
+
+/// What the manifest pane shows about one manifest, read once when it opens.
+pub struct ManifestPane {
+    pub info: Option<crate::store::ManifestInfo>,
+    /// Whether the stored manifest verifies (parses, meets the schema, hashes to its ID).
+    pub verified: Result<(), String>,
+    /// Knowledge-log entries that link to it, newest first.
+    pub entries: Vec<crate::store::knowledge::LogRow>,
 }
 
 /// Row height of the table, points.
@@ -49,6 +65,11 @@ pub struct LibraryView {
     first_page: Option<(Query, Vec<Entry>)>,
     pub selected: Option<DatasetId>,
     detail: Option<Detail>,
+    /// The manifest open in the detail pane (over the selected dataset).
+    pub manifest: Option<String>,
+    manifest_pane: Option<(String, ManifestPane)>,
+    /// Knowledge-log entries linking the selected dataset.
+    dataset_entries: Option<(DatasetId, Vec<crate::store::knowledge::LogRow>)>,
     /// Rows drawn in the last frame (benchmarks and tests read it).
     pub rows_drawn: usize,
     /// The list position of the first row drawn in the last frame (benchmarks check
@@ -64,6 +85,13 @@ impl LibraryView {
         self.cache.clear();
         self.first_page = None;
         self.detail = None;
+        self.manifest_pane = None;
+        self.dataset_entries = None;
+    }
+
+    /// The open manifest's pane, as last read (tests read it).
+    pub fn manifest_pane(&self) -> Option<&ManifestPane> {
+        self.manifest_pane.as_ref().map(|(_, p)| p)
     }
 
     /// The query whose row numbers should be fetched now, if one is due.
@@ -163,7 +191,11 @@ pub fn library_store(
             None => ui.label("counting…"),
         };
     });
-    let detail_width = if view.selected.is_some() { 360.0 } else { 0.0 };
+    let detail_width = if view.selected.is_some() || view.manifest.is_some() {
+        360.0
+    } else {
+        0.0
+    };
     ui.horizontal_top(|ui| {
         let table_width = (ui.available_width() - detail_width).max(200.0);
         ui.vertical(|ui| {
@@ -176,7 +208,13 @@ pub fn library_store(
                 });
         });
         // The selection may change while the rows draw; the pane follows next frame.
-        if let Some(id) = view.selected.clone().filter(|_| detail_width > 0.0) {
+        if let Some(mid) = view.manifest.clone().filter(|_| detail_width > 0.0) {
+            ui.separator();
+            ui.vertical(|ui| {
+                ui.set_width(detail_width - 16.0);
+                manifest_pane(ui, view, store, &mid, &mut actions);
+            });
+        } else if let Some(id) = view.selected.clone().filter(|_| detail_width > 0.0) {
             ui.separator();
             ui.vertical(|ui| {
                 ui.set_width(detail_width - 16.0);
@@ -361,6 +399,15 @@ fn detail_pane(
     if view.detail.as_ref().is_none_or(|d| &d.entry.id != id) {
         view.detail = store.detail(id).ok();
     }
+    if view.dataset_entries.as_ref().is_none_or(|(d, _)| d != id) {
+        let rows = store.log_linking("dataset", id.as_str()).unwrap_or_default();
+        view.dataset_entries = Some((id.clone(), rows));
+    }
+    let entries = view
+        .dataset_entries
+        .as_ref()
+        .map(|(_, r)| r.clone())
+        .unwrap_or_default();
     let Some(d) = view.detail.as_ref() else {
         ui.label("This dataset is no longer in the store.");
         return;
@@ -402,9 +449,24 @@ fn detail_pane(
             .clicked()
             && let Some(m) = manifest
         {
-            actions.push(LibraryAction::OpenManifest(m));
+            actions.push(LibraryAction::Follow(Link::Manifest(m)));
         }
-        // Room for the next issue's buttons: Open knowledge-log entry, Rebuild current view.
+        let entry = entries.first().map(|r| r.id.clone());
+        if ui
+            .add_enabled(entry.is_some(), egui::Button::new("Open knowledge-log entry"))
+            .on_hover_text("The newest Knowledge-log entry about this dataset")
+            .clicked()
+            && let Some(l) = entry
+        {
+            actions.push(LibraryAction::Follow(Link::LogEntry(l)));
+        }
+        if ui
+            .button("Show in History")
+            .on_hover_text("Every event, in every session, that touched this dataset")
+            .clicked()
+        {
+            actions.push(LibraryAction::Follow(Link::HistoryOfDataset(e.id.clone())));
+        }
     });
     if e.status != "ok" {
         ui.colored_label(
@@ -499,5 +561,120 @@ fn detail_pane(
                     .map(|(k, v)| format!("{k} = {v}"))
                     .collect(),
             );
+        });
+}
+
+fn manifest_pane(
+    ui: &mut egui::Ui,
+    view: &mut LibraryView,
+    store: &Store,
+    mid: &str,
+    actions: &mut Vec<LibraryAction>,
+) {
+    if view.manifest_pane.as_ref().is_none_or(|(m, _)| m != mid) {
+        let pane = ManifestPane {
+            info: store.manifest_info(mid).ok().flatten(),
+            verified: crate::provenance::knowledge::stored_manifest(store, mid)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            entries: store.log_linking("manifest", mid).unwrap_or_default(),
+        };
+        view.manifest_pane = Some((mid.to_string(), pane));
+    }
+    let Some((_, pane)) = view.manifest_pane.as_ref() else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.strong("Manifest");
+        ui.monospace(crate::ids::short_hex(mid)).on_hover_text(mid);
+        if ui.small_button("Close").clicked() {
+            view.manifest = None;
+        }
+    });
+    let Some(info) = &pane.info else {
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!(
+                "Manifest {} is not in the Library store (removed, or never recorded here).",
+                crate::ids::short_hex(mid)
+            ),
+        );
+        return;
+    };
+    match &pane.verified {
+        Ok(()) => {
+            ui.label("Verified: the stored manifest hashes to its ID.");
+        }
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+    }
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .add_enabled(pane.verified.is_ok(), egui::Button::new("Rebuild current view"))
+            .on_hover_text(
+                "Restore the exported view exactly: datasets from the store, steps re-applied, view state set",
+            )
+            .clicked()
+        {
+            actions.push(LibraryAction::Rebuild(mid.to_string()));
+        }
+        let entry = pane
+            .entries
+            .iter()
+            .find(|r| r.manifest_id.as_deref() == Some(mid) && r.kind == "export")
+            .or(pane.entries.first())
+            .map(|r| r.id.clone());
+        if ui
+            .add_enabled(entry.is_some(), egui::Button::new("Open knowledge-log entry"))
+            .on_hover_text("The Knowledge-log entry this export wrote")
+            .clicked()
+            && let Some(l) = entry
+        {
+            actions.push(LibraryAction::Follow(Link::LogEntry(l)));
+        }
+        if ui
+            .button("Show in History")
+            .on_hover_text("The events about this manifest: its export, imports, rebuilds")
+            .clicked()
+        {
+            actions.push(LibraryAction::Follow(Link::HistoryOfManifest(mid.to_string())));
+        }
+        let pin_label = if info.pinned { "Unpin" } else { "Pin" };
+        if ui
+            .button(pin_label)
+            .on_hover_text("A pinned manifest keeps every dataset it used")
+            .clicked()
+        {
+            actions.push(LibraryAction::PinManifest(mid.to_string(), !info.pinned));
+        }
+        if ui
+            .button("Open file")
+            .on_hover_text("Show manifest.json in the file manager")
+            .clicked()
+        {
+            actions.push(LibraryAction::OpenManifestFile(mid.to_string()));
+        }
+    });
+    ui.label(format!("created {}", info.created_at));
+    egui::ScrollArea::vertical()
+        .id_salt("manifest_detail")
+        .show(ui, |ui| {
+            ui.strong("Datasets");
+            for (id, role, name) in &info.datasets {
+                ui.horizontal(|ui| {
+                    let shown = if name.is_empty() {
+                        format!("{} (no longer in the store)", &id[..12.min(id.len())])
+                    } else {
+                        format!("{name} ({})", &id[..12.min(id.len())])
+                    };
+                    ui.weak(role);
+                    if let Some(d) = crate::ids::parse_dataset_id(id)
+                        && ui.link(shown).clicked()
+                    {
+                        actions.push(LibraryAction::Follow(Link::Dataset(d)));
+                    }
+                });
+            }
         });
 }

@@ -58,6 +58,8 @@ pub struct CanvasOutput {
     pub commands: Vec<Command>,
     /// Crosshair readout in display units, when the pointer is over the plot.
     pub readout: Option<String>,
+    /// The trace whose calibration banner line was clicked.
+    pub banner_clicked: Option<DatasetId>,
 }
 
 /// Fraction of the data range added on each side when fitting bounds.
@@ -103,9 +105,15 @@ fn display_x(view: &ViewState, x_nm: [f64; 2]) -> [f64; 2] {
 
 /// The calibration banner at the plot's top left: one line per calibrated visible trace,
 /// from the view state, so the window, the export and the replay show the same text.
-fn draw_banner(ui: &egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>], rect: egui::Rect) {
+/// Returns the trace whose line was clicked (each line is a widget named by its text).
+fn draw_banner(
+    ui: &egui::Ui,
+    view: &ViewState,
+    traces: &[SceneTrace<'_>],
+    rect: egui::Rect,
+) -> Option<DatasetId> {
     if view.calibration_banner.is_empty() {
-        return;
+        return None;
     }
     let text = view
         .calibration_banner
@@ -125,7 +133,7 @@ fn draw_banner(ui: &egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>], rect:
     let color = visuals.strong_text_color();
     let painter = ui.painter_at(rect);
     let galley = painter.layout(
-        text,
+        text.clone(),
         egui::FontId::proportional(12.0),
         color,
         (rect.width() * 0.6).max(120.0),
@@ -143,7 +151,39 @@ fn draw_banner(ui: &egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>], rect:
         visuals.widgets.noninteractive.bg_stroke,
         egui::StrokeKind::Outside,
     );
+    // One click target per banner line (a line may wrap over several rows).
+    let mut clicked = None;
+    let mut line = 0;
+    let mut line_rect = egui::Rect::NOTHING;
+    let lines: Vec<&str> = text.split('\n').collect();
+    for row in &galley.rows {
+        line_rect = line_rect.union(row.rect().translate(pos.to_vec2()));
+        if row.ends_with_newline || std::ptr::eq(row, galley.rows.last().expect("non-empty")) {
+            if let (Some(banner), Some(words)) = (view.calibration_banner.get(line), lines.get(line)) {
+                let response = ui
+                    .interact(
+                        line_rect,
+                        ui.scope_id().with(("calibration_banner", line)),
+                        egui::Sense::click(),
+                    )
+                    .on_hover_text("Click: the History events that set this calibration");
+                let label = format!("Calibration: {words}");
+                response.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, label.clone())
+                });
+                if response.clicked() {
+                    clicked = Some(banner.dataset_id.clone());
+                }
+                if response.hovered() {
+                    ui.ctx().set_cursor_icon(egui::CursorIcon::PointingHand);
+                }
+            }
+            line += 1;
+            line_rect = egui::Rect::NOTHING;
+        }
+    }
     painter.galley(pos, galley, color);
+    clicked
 }
 
 /// The spacing between x tick labels, in points, below which they are hidden and above
@@ -288,7 +328,7 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                 text
             })
     });
-    draw_banner(ui, view, traces, response.response.rect);
+    out.banner_clicked = draw_banner(ui, view, traces, response.response.rect);
     out.readout = response.inner;
 
     // Interactions → commands.

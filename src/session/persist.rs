@@ -168,6 +168,11 @@ impl HistoryWriter {
         &self.row.id
     }
 
+    /// How many events the store has.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
     /// Whether some events are not in the store yet (or the last one changed since).
     pub fn is_behind(&self, events: &[super::HistoryEvent]) -> bool {
         events.len() != self.written

@@ -357,6 +357,18 @@ pub struct ManifestLink {
     pub pinned: bool,
 }
 
+/// A manifest's row and the datasets it names.
+#[derive(Clone, Debug, Serialize)]
+pub struct ManifestInfo {
+    pub id: String,
+    pub created_at: String,
+    /// When the store got it, ms since the Unix epoch.
+    pub stored_ms: i64,
+    pub pinned: bool,
+    /// (Dataset ID, role `input`/`derived`, name; empty when the store no longer has it).
+    pub datasets: Vec<(String, String, String)>,
+}
+
 /// A spectrum read back from the store, with its row.
 #[derive(Clone, Debug)]
 pub struct Loaded {
@@ -1037,6 +1049,41 @@ impl Store {
             children,
             manifests,
         })
+    }
+
+    /// A manifest's row and datasets, if the store has it.
+    pub fn manifest_info(&self, id: &str) -> Result<Option<ManifestInfo>, StoreError> {
+        let row: Option<(String, i64, bool)> = self
+            .conn
+            .query_row(
+                "SELECT created_at, stored_ms, pinned FROM manifests WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)),
+            )
+            .optional()
+            .map_err(self.sql_err())?;
+        let Some((created_at, stored_ms, pinned)) = row else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT md.dataset_id, md.role, COALESCE(d.name, '') FROM manifest_datasets md \
+                 LEFT JOIN datasets d ON d.id = md.dataset_id WHERE md.manifest_id = ?1 \
+                 ORDER BY md.role DESC, md.dataset_id",
+            )
+            .map_err(self.sql_err())?;
+        let datasets = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(self.sql_err())?;
+        Ok(Some(ManifestInfo {
+            id: id.to_string(),
+            created_at,
+            stored_ms,
+            pinned,
+            datasets,
+        }))
     }
 
     /// Reads a dataset back, verifying its blob: a blob whose bytes do not hash to its
