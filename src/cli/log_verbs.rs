@@ -266,7 +266,7 @@ pub(super) fn log(verb: LogVerb, flag: Option<&Path>) -> Result<(), Failure> {
                     "text": loaded.text,
                 })));
             }
-            if let Some(p) = &loaded.row.problem {
+            if let (Some(p), LogStatus::Broken) = (&loaded.row.problem, loaded.row.status) {
                 eprintln!("spectra-workbench: {}: {p}", path.display());
             }
             for l in links.iter().filter(|l| !l.exists) {
