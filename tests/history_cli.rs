@@ -51,7 +51,12 @@ fn export(store: &Path, out: &Path) -> (PathBuf, String) {
     let dir = PathBuf::from(
         ok(
             store,
-            &["export", recipe().to_str().unwrap(), "--out", out.to_str().unwrap()],
+            &[
+                "export",
+                recipe().to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
         )
         .trim(),
     );
@@ -71,58 +76,101 @@ fn each_store_changing_verb_is_a_session_and_history_lists_them() {
     let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/good/wavenumber.tsv");
     ok(
         &store,
-        &["convert", csv.to_str().unwrap(), "--out", dir.path().join("c.csv").to_str().unwrap()],
+        &[
+            "convert",
+            csv.to_str().unwrap(),
+            "--out",
+            dir.path().join("c.csv").to_str().unwrap(),
+        ],
     );
     let other = tempfile::tempdir().unwrap();
-    ok(&other.path().join("s"), &["store", "import", bundle.to_str().unwrap()]);
+    ok(
+        &other.path().join("s"),
+        &["store", "import", bundle.to_str().unwrap()],
+    );
 
     let events = json(&ok(&store, &["history", "--json"]));
     let events = events.as_array().unwrap();
-    let sessions: std::collections::BTreeSet<&str> =
-        events.iter().map(|e| e["session_id"].as_str().unwrap()).collect();
+    let sessions: std::collections::BTreeSet<&str> = events
+        .iter()
+        .map(|e| e["session_id"].as_str().unwrap())
+        .collect();
     assert_eq!(sessions.len(), 3, "export, pin, convert: {sessions:?}");
     assert!(sessions.iter().any(|s| s.starts_with("cli-export-")));
     assert!(sessions.iter().any(|s| s.starts_with("cli-store-pin-")));
     let export = events.iter().find(|e| e["kind"] == "export").unwrap();
     assert_eq!(export["manifest_id"], mid.as_str());
-    assert_eq!(export["log_entry"], format!("export-{}", &mid[..12]).as_str());
+    assert_eq!(
+        export["log_entry"],
+        format!("export-{}", &mid[..12]).as_str()
+    );
     let transforms = events.iter().filter(|e| e["kind"] == "transform").count();
-    assert_eq!(transforms, 5, "the recipe's five steps, as the run applied them");
+    assert_eq!(
+        transforms, 5,
+        "the recipe's five steps, as the run applied them"
+    );
     let pin = events.iter().find(|e| e["kind"] == "pin").unwrap();
     assert_eq!(pin["manifest_id"], mid.as_str());
-    assert!(events.iter().any(|e| e["kind"] == "store"), "convert stored its input");
+    assert!(
+        events.iter().any(|e| e["kind"] == "store"),
+        "convert stored its input"
+    );
 
     // Filters: one session, one kind, one dataset (by prefix).
     let export_session = export["session_id"].as_str().unwrap();
-    let one = json(&ok(&store, &["history", "--session", export_session, "--json"]));
-    assert!(one.as_array().unwrap().iter().all(|e| e["session_id"] == export_session));
+    let one = json(&ok(
+        &store,
+        &["history", "--session", export_session, "--json"],
+    ));
+    assert!(
+        one.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["session_id"] == export_session)
+    );
     let kinds = json(&ok(&store, &["history", "--kind", "transform", "--json"]));
     assert_eq!(kinds.as_array().unwrap().len(), 5);
     let input = export["dataset_ids"][0].as_str().unwrap();
-    let touching = json(&ok(&store, &["history", "--dataset", &input[..10], "--json"]));
+    let touching = json(&ok(
+        &store,
+        &["history", "--dataset", &input[..10], "--json"],
+    ));
     assert!(!touching.as_array().unwrap().is_empty());
-    assert!(touching.as_array().unwrap().iter().all(|e| e["dataset_ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|d| d == input)));
+    assert!(touching.as_array().unwrap().iter().all(|e| {
+        e["dataset_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == input)
+    }));
     let text = ok(&store, &["history"]);
-    assert!(text.contains(&format!("session {export_session}")), "{text}");
+    assert!(
+        text.contains(&format!("session {export_session}")),
+        "{text}"
+    );
     assert!(text.contains("[log export-"), "{text}");
 
     // The importing store recorded its own run.
-    let imported = json(&ok(&other.path().join("s"), &["history", "--kind", "import", "--json"]));
+    let imported = json(&ok(
+        &other.path().join("s"),
+        &["history", "--kind", "import", "--json"],
+    ));
     assert_eq!(imported[0]["manifest_id"], mid.as_str());
 
     // Bad input: each refused with one line.
     assert!(fails(&store, &["history", "--kind", "dance"], 2).contains("not a kind of event"));
-    assert!(fails(&store, &["history", "--session", "cli-nope-1-2"], 2).contains("no such session"));
+    assert!(
+        fails(&store, &["history", "--session", "cli-nope-1-2"], 2).contains("no such session")
+    );
     assert!(fails(&store, &["history", "--dataset", "zz"], 2).contains("zz"));
     assert!(fails(&store, &["history", "--dataset", "00000000"], 2).contains("no dataset"));
     // An empty store has no events, and says so.
     let empty = tempfile::tempdir().unwrap();
     assert_eq!(ok(empty.path(), &["history"]).trim(), "no events");
-    assert_eq!(json(&ok(empty.path(), &["history", "--json"])), serde_json::json!([]));
+    assert_eq!(
+        json(&ok(empty.path(), &["history", "--json"])),
+        serde_json::json!([])
+    );
 }
 
 #[test]
@@ -147,7 +195,14 @@ fn export_writes_its_entry_and_notes_are_written_listed_and_shown() {
     // Exporting the same recipe again is the same manifest: still one entry.
     export(&store, &dir.path().join("out2"));
     let rows = json(&ok(&store, &["log", "list", "--json"]));
-    assert_eq!(rows.as_array().unwrap().iter().filter(|r| r["kind"] == "export").count(), 1);
+    assert_eq!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["kind"] == "export")
+            .count(),
+        1
+    );
 
     // A note about a dataset and the exported view.
     let input = json(&ok(&store, &["store", "list", "--json"]))[0]["id"]
@@ -156,13 +211,27 @@ fn export_writes_its_entry_and_notes_are_written_listed_and_shown() {
         .to_string();
     let note = ok(
         &store,
-        &["log", "add", "--text", "Hα wing is broader than the model", "--dataset", &input[..10], "--manifest", &mid[..10]],
+        &[
+            "log",
+            "add",
+            "--text",
+            "Hα wing is broader than the model",
+            "--dataset",
+            &input[..10],
+            "--manifest",
+            &mid[..10],
+        ],
     );
     let note = note.trim();
     assert!(note.starts_with("note-"), "{note}");
     let shown = json(&ok(&store, &["log", "show", note, "--json"]));
     assert_eq!(shown["entry"]["manifest_id"], mid.as_str());
-    assert!(shown["text"].as_str().unwrap().contains("Hα wing is broader"));
+    assert!(
+        shown["text"]
+            .as_str()
+            .unwrap()
+            .contains("Hα wing is broader")
+    );
     let links = shown["links"].as_array().unwrap();
     assert!(links.iter().all(|l| l["exists"] == true), "{links:?}");
     let list = ok(&store, &["log", "list", "--search", "broader model"]);
@@ -177,8 +246,22 @@ fn export_writes_its_entry_and_notes_are_written_listed_and_shown() {
 
     // Bad input.
     assert!(fails(&store, &["log", "add", "--text", "  "], 2).contains("needs some text"));
-    assert!(fails(&store, &["log", "add", "--text", "x", "--dataset", "0000000000"], 2).contains("no dataset"));
-    assert!(fails(&store, &["log", "add", "--text", "x", "--manifest", &input[..10]], 2).contains("is a dataset"));
+    assert!(
+        fails(
+            &store,
+            &["log", "add", "--text", "x", "--dataset", "0000000000"],
+            2
+        )
+        .contains("no dataset")
+    );
+    assert!(
+        fails(
+            &store,
+            &["log", "add", "--text", "x", "--manifest", &input[..10]],
+            2
+        )
+        .contains("is a dataset")
+    );
     assert!(fails(&store, &["log", "show", "note-none"], 2).contains("no Knowledge-log entry"));
 }
 
@@ -203,37 +286,89 @@ fn broken_huge_and_dangling_entries_are_said_and_never_rewritten() {
 
     let rows = json(&ok(&store, &["log", "list", "--json"]));
     let rows = rows.as_array().unwrap();
-    let row = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("{id}: {rows:?}")).clone();
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {rows:?}"))
+            .clone()
+    };
     assert_eq!(row("broken-1")["status"], "broken");
-    assert!(row("broken-1")["problem"].as_str().unwrap().contains("line 4"));
+    assert!(
+        row("broken-1")["problem"]
+            .as_str()
+            .unwrap()
+            .contains("line 4")
+    );
     assert_eq!(row("empty-1")["status"], "broken");
     assert_eq!(row("binary-1")["status"], "broken");
     assert_eq!(row("huge-1")["status"], "too_large");
-    assert_eq!(rows.iter().filter(|r| r["status"] == "ok").count(), 2, "the good note and the ghost");
+    assert_eq!(
+        rows.iter().filter(|r| r["status"] == "ok").count(),
+        2,
+        "the good note and the ghost"
+    );
 
     // show: the broken file's text with its problem on stderr; the huge one refused.
     let o = run(&store, &["log", "show", "broken-1"]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(String::from_utf8(o.stdout).unwrap().trim_end(), broken.trim_end());
-    assert!(String::from_utf8(o.stderr).unwrap().contains("front matter, line 4"));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap().trim_end(),
+        broken.trim_end()
+    );
+    assert!(
+        String::from_utf8(o.stderr)
+            .unwrap()
+            .contains("front matter, line 4")
+    );
     assert!(fails(&store, &["log", "show", "huge-1"], 1).contains("larger than"));
     let o = run(&store, &["log", "show", "ghost-1"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(String::from_utf8(o.stderr).unwrap().contains("no longer has"));
+    assert!(
+        String::from_utf8(o.stderr)
+            .unwrap()
+            .contains("no longer has")
+    );
     let shown = json(&ok(&store, &["log", "show", "ghost-1", "--json"]));
-    assert!(shown["links"].as_array().unwrap().iter().all(|l| l["exists"] == false));
+    assert!(
+        shown["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["exists"] == false)
+    );
 
     // Nothing was rewritten.
-    assert_eq!(std::fs::read_to_string(log.join("broken-1.md")).unwrap(), broken);
-    assert_eq!(std::fs::read(log.join("huge-1.md")).unwrap().len(), huge.len());
+    assert_eq!(
+        std::fs::read_to_string(log.join("broken-1.md")).unwrap(),
+        broken
+    );
+    assert_eq!(
+        std::fs::read(log.join("huge-1.md")).unwrap().len(),
+        huge.len()
+    );
     // An outside edit is picked up by the next command.
-    std::fs::write(log.join("broken-1.md"), "---\nid: broken-1\nkind: note\ncreated: fixed\ntitle: mended\n---\nbody\n").unwrap();
+    std::fs::write(
+        log.join("broken-1.md"),
+        "---\nid: broken-1\nkind: note\ncreated: fixed\ntitle: mended\n---\nbody\n",
+    )
+    .unwrap();
     let rows = json(&ok(&store, &["log", "list", "--json"]));
-    let mended = rows.as_array().unwrap().iter().find(|r| r["id"] == "broken-1").unwrap().clone();
+    let mended = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "broken-1")
+        .unwrap()
+        .clone();
     assert_eq!(mended["status"], "ok");
     assert_eq!(mended["title"], "mended");
     // A removed file leaves the list.
     std::fs::remove_file(log.join("empty-1.md")).unwrap();
     let rows = json(&ok(&store, &["log", "list", "--json"]));
-    assert!(rows.as_array().unwrap().iter().all(|r| r["id"] != "empty-1"));
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["id"] != "empty-1")
+    );
 }

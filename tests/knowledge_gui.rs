@@ -184,29 +184,54 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
     let entry_id = format!("export-{short}");
     let rows = h.state().knowledge_view().rows().to_vec();
     assert!(
-        rows.iter().any(|r| r.id == entry_id && r.manifest_id.as_deref() == Some(&mid)),
+        rows.iter()
+            .any(|r| r.id == entry_id && r.manifest_id.as_deref() == Some(&mid)),
         "the export's entry is listed: {rows:?}"
     );
-    let text = std::fs::read_to_string(root.join("knowledge-log").join(format!("{entry_id}.md")))
-        .unwrap();
-    assert!(text.contains(&format!("Export bundle created — MANIFEST_ID={mid}")), "{text}");
-    for part in ["- Inputs: 3 datasets", "- Key Steps: smooth(", "normalize(", "- Outputs: ", "view.png", "schemas/provenance_schema.json@1.3.0"] {
+    let text =
+        std::fs::read_to_string(root.join("knowledge-log").join(format!("{entry_id}.md"))).unwrap();
+    assert!(
+        text.contains(&format!("Export bundle created — MANIFEST_ID={mid}")),
+        "{text}"
+    );
+    for part in [
+        "- Inputs: 3 datasets",
+        "- Key Steps: smooth(",
+        "normalize(",
+        "- Outputs: ",
+        "view.png",
+        "schemas/provenance_schema.json@1.3.0",
+    ] {
         assert!(text.contains(part), "{part} in {text}");
     }
     let row_label = format!("Export bundle created — MANIFEST_ID={short}");
     let row = h
         .query_all_by_role(Role::Button)
-        .find(|n| n.accesskit_node().label().is_some_and(|l| l.contains(&row_label)))
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.contains(&row_label))
+        })
         .expect("the entry's row in the Knowledge-log panel");
     row.click();
     settle(&mut h);
-    assert_eq!(h.state().knowledge_view().selected.as_deref(), Some(entry_id.as_str()));
+    assert_eq!(
+        h.state().knowledge_view().selected.as_deref(),
+        Some(entry_id.as_str())
+    );
 
     // Its manifest link opens the Library detail of that manifest.
     click_in(&mut h, &format!("manifest {short}"), 2);
     settle(&mut h);
-    assert_eq!(h.state().library_view().manifest.as_deref(), Some(mid.as_str()));
-    let pane = h.state().library_view().manifest_pane().expect("the manifest pane");
+    assert_eq!(
+        h.state().library_view().manifest.as_deref(),
+        Some(mid.as_str())
+    );
+    let pane = h
+        .state()
+        .library_view()
+        .manifest_pane()
+        .expect("the manifest pane");
     assert_eq!(pane.verified, Ok(()));
     assert!(h.query_by_label("Rebuild current view").is_some());
 
@@ -223,16 +248,41 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
     assert_eq!(export_row.log_entry.as_deref(), Some(entry_id.as_str()));
     h.state_mut().library_view_mut().manifest = None;
     h.run_steps(2);
-    click_in(&mut h, &format!("manifest {short}"), 1);
-    assert_eq!(h.state().library_view().manifest.as_deref(), Some(mid.as_str()));
-    h.state_mut().knowledge_view_mut().selected = None;
-    click_in(&mut h, "log entry", 1);
-    settle(&mut h);
-    assert_eq!(h.state().knowledge_view().selected.as_deref(), Some(entry_id.as_str()));
-    let last_dataset = export_row.dataset_ids.last().unwrap().clone();
-    click_in(&mut h, &format!("dataset {}", &last_dataset[..12]), 1);
+    click_in(&mut h, "manifest", 1);
     assert_eq!(
-        h.state().library_view().selected.as_ref().map(|d| d.to_string()),
+        h.state().library_view().manifest.as_deref(),
+        Some(mid.as_str())
+    );
+    h.state_mut().knowledge_view_mut().selected = None;
+    // The export's row is the only one with an entry link; its dataset link is beside it.
+    let row_y = h
+        .get_by_label("entry")
+        .accesskit_node()
+        .raw_bounds()
+        .unwrap()
+        .y0;
+    click_in(&mut h, "entry", 1);
+    settle(&mut h);
+    assert_eq!(
+        h.state().knowledge_view().selected.as_deref(),
+        Some(entry_id.as_str())
+    );
+    let last_dataset = export_row.dataset_ids.last().unwrap().clone();
+    h.query_all_by_label("dataset")
+        .find(|n| {
+            n.accesskit_node()
+                .raw_bounds()
+                .is_some_and(|b| (b.y0 - row_y).abs() < 1.0)
+        })
+        .expect("the export row's dataset link")
+        .click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state()
+            .library_view()
+            .selected
+            .as_ref()
+            .map(|d| d.to_string()),
         Some(last_dataset)
     );
     h.state_mut().save_history();
@@ -243,7 +293,11 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
     assert!(fresh.state().session().datasets().is_empty());
     let row = fresh
         .query_all_by_role(Role::Button)
-        .find(|n| n.accesskit_node().label().is_some_and(|l| l.contains(&row_label)))
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.contains(&row_label))
+        })
         .expect("the entry is listed in a new session");
     row.click();
     settle(&mut fresh);
@@ -311,7 +365,11 @@ fn history_survives_a_restart_and_the_banner_opens_the_steps_that_set_it() {
     settle(&mut h);
     let listed = h.state().history_view().listed();
     assert!(
-        listed.iter().filter(|e| e.session_id == first_session).count() == events,
+        listed
+            .iter()
+            .filter(|e| e.session_id == first_session)
+            .count()
+            == events,
         "the restarted app lists the first run's events"
     );
     drop(h);
@@ -323,15 +381,26 @@ fn history_survives_a_restart_and_the_banner_opens_the_steps_that_set_it() {
     settle(&mut h);
     let banner = h
         .query_all_by_role(Role::Button)
-        .find(|n| n.accesskit_node().label().is_some_and(|l| l.starts_with("Calibration: ")))
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with("Calibration: "))
+        })
         .expect("a clickable banner line");
     banner.click();
     settle(&mut h);
     let listed = h.state().history_view().listed();
-    let kinds: Vec<String> = listed.iter().map(|e| format!("{} {}", e.kind, e.summary)).collect();
+    let kinds: Vec<String> = listed
+        .iter()
+        .map(|e| format!("{} {}", e.kind, e.summary))
+        .collect();
     assert_eq!(listed.len(), 1, "the one step that set it: {kinds:?}");
     assert_eq!(listed[0].kind, "transform");
-    assert!(listed[0].summary.contains("lsf_convolve"), "{}", listed[0].summary);
+    assert!(
+        listed[0].summary.contains("lsf_convolve"),
+        "{}",
+        listed[0].summary
+    );
 }
 
 /// Writes a note through the editor: New note, text, Save.
@@ -344,7 +413,11 @@ fn write_note(h: &mut Harness<'static, WorkbenchApp>, text: &str) -> String {
     h.run_steps(2);
     h.get_by_label("Save").click();
     settle(h);
-    h.state().knowledge_view().selected.clone().expect("the saved note is shown")
+    h.state()
+        .knowledge_view()
+        .selected
+        .clone()
+        .expect("the saved note is shown")
 }
 
 #[test]
@@ -355,9 +428,15 @@ fn notes_survive_a_restart_and_an_outside_edit_and_an_outside_edit_is_never_over
     let id = write_note(&mut h, "Decision: trust the red arm only");
     let path = root.join("knowledge-log").join(format!("{id}.md"));
     let saved = std::fs::read_to_string(&path).unwrap();
-    assert!(saved.contains("Decision: trust the red arm only"), "{saved}");
+    assert!(
+        saved.contains("Decision: trust the red arm only"),
+        "{saved}"
+    );
     assert!(saved.contains("kind: note"), "{saved}");
-    assert!(saved.contains("datasets:\n  - "), "tied to the traces on screen: {saved}");
+    assert!(
+        saved.contains("datasets:\n  - "),
+        "tied to the traces on screen: {saved}"
+    );
     let note_event = h.state().session().history().last().unwrap().clone();
     assert_eq!(note_event.kind.as_str(), "note");
     assert_eq!(note_event.log_entry.as_deref(), Some(id.as_str()));
@@ -374,7 +453,8 @@ fn notes_survive_a_restart_and_an_outside_edit_and_an_outside_edit_is_never_over
     h.state_mut().knowledge_view_mut().select(&id);
     settle(&mut h);
     assert!(
-        h.query_by_label_contains("Added in a text editor.").is_some(),
+        h.query_by_label_contains("Added in a text editor.")
+            .is_some(),
         "the outside edit is shown"
     );
 
@@ -388,9 +468,20 @@ fn notes_survive_a_restart_and_an_outside_edit_and_an_outside_edit_is_never_over
     h.run_steps(2);
     h.get_by_label("Save").click();
     settle(&mut h);
-    assert!(last_notice(&h).contains("changed outside the app"), "{}", last_notice(&h));
-    assert!(std::fs::read_to_string(&path).unwrap().contains("A second outside edit."));
-    assert!(h.state().knowledge_view().editor.is_some(), "the typed text is kept");
+    assert!(
+        last_notice(&h).contains("changed outside the app"),
+        "{}",
+        last_notice(&h)
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("A second outside edit.")
+    );
+    assert!(
+        h.state().knowledge_view().editor.is_some(),
+        "the typed text is kept"
+    );
 }
 
 #[test]
@@ -417,9 +508,27 @@ fn bad_log_files_and_a_manifest_that_fails_verification_are_said_and_the_rest_wo
     h.get_by_label("Rescan").click();
     settle(&mut h);
     let rows = h.state().knowledge_view().rows().to_vec();
-    let find = |id: &str| rows.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("{id} listed: {rows:?}"));
-    assert!(find("broken-1").problem.as_deref().unwrap().contains("line 4"), "{:?}", find("broken-1"));
-    assert!(find("huge-1").problem.as_deref().unwrap().contains("larger than"));
+    let find = |id: &str| {
+        rows.iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("{id} listed: {rows:?}"))
+    };
+    assert!(
+        find("broken-1")
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("line 4"),
+        "{:?}",
+        find("broken-1")
+    );
+    assert!(
+        find("huge-1")
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("larger than")
+    );
     assert!(find(&good).problem.is_none());
 
     for (id, says) in [
@@ -429,20 +538,33 @@ fn bad_log_files_and_a_manifest_that_fails_verification_are_said_and_the_rest_wo
     ] {
         h.state_mut().knowledge_view_mut().select(id);
         settle(&mut h);
-        assert!(h.query_by_label_contains(says).is_some(), "{id}: '{says}' shown");
+        assert!(
+            h.query_by_label_contains(says).is_some(),
+            "{id}: '{says}' shown"
+        );
     }
     // A click on the dead link says so.
     h.state_mut().knowledge_view_mut().select("ghost-1");
     settle(&mut h);
     h.get_by_label("this").click();
     settle(&mut h);
-    assert!(last_notice(&h).contains("no longer in the Library store"), "{}", last_notice(&h));
+    assert!(
+        last_notice(&h).contains("no longer in the Library store"),
+        "{}",
+        last_notice(&h)
+    );
     // The rest of the log still works, and nothing was rewritten.
     h.state_mut().knowledge_view_mut().select(&good);
     settle(&mut h);
     assert!(h.query_all_by_label_contains("A good note").count() >= 1);
-    assert_eq!(std::fs::read_to_string(log.join("broken-1.md")).unwrap(), broken);
-    assert_eq!(std::fs::read(log.join("huge-1.md")).unwrap().len(), huge.len());
+    assert_eq!(
+        std::fs::read_to_string(log.join("broken-1.md")).unwrap(),
+        broken
+    );
+    assert_eq!(
+        std::fs::read(log.join("huge-1.md")).unwrap().len(),
+        huge.len()
+    );
 
     // A manifest in the store that fails verification: said, and Rebuild is refused.
     let manifest_path = root.join("manifests").join(format!("{mid}.json"));
@@ -452,9 +574,17 @@ fn bad_log_files_and_a_manifest_that_fails_verification_are_said_and_the_rest_wo
     h.state_mut()
         .follow_link(spectra_workbench::gui::links::Link::Manifest(mid.clone()));
     settle(&mut h);
-    let pane = h.state().library_view().manifest_pane().expect("the manifest pane");
+    let pane = h
+        .state()
+        .library_view()
+        .manifest_pane()
+        .expect("the manifest pane");
     let problem = pane.verified.clone().unwrap_err();
     assert!(problem.contains("fails verification"), "{problem}");
     assert!(h.query_by_label_contains("fails verification").is_some());
-    assert!(h.get_by_label("Rebuild current view").accesskit_node().is_disabled());
+    assert!(
+        h.get_by_label("Rebuild current view")
+            .accesskit_node()
+            .is_disabled()
+    );
 }

@@ -236,7 +236,8 @@ pub(super) fn log(verb: LogVerb, flag: Option<&Path>) -> Result<(), Failure> {
             let mut lines: Vec<String> = rows
                 .iter()
                 .map(|r| {
-                    let when = crate::textfmt::rfc3339_from_unix((r.created_ms.max(0) / 1000) as u64);
+                    let when =
+                        crate::textfmt::rfc3339_from_unix((r.created_ms.max(0) / 1000) as u64);
                     let mut line = format!("{}  {when}  {:<7} {}", r.id, r.kind, r.title);
                     if let Some(p) = &r.problem {
                         line.push_str(&format!("  ({p})"));
@@ -321,11 +322,7 @@ pub(super) fn log(verb: LogVerb, flag: Option<&Path>) -> Result<(), Failure> {
             let row = store
                 .write_log_entry(&entry, None)
                 .map_err(|e| Failure::bad_input(format!("log: {e}")))?;
-            let mut r = record(
-                EventKind::Note,
-                format!("note: {}", entry.front.title),
-                ids,
-            );
+            let mut r = record(EventKind::Note, format!("note: {}", entry.front.title), ids);
             r.manifest_id = manifest;
             r.log_entry = Some(row.id.clone());
             run.finish(&mut store, &mut session, Some(r))?;

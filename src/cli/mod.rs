@@ -539,7 +539,9 @@ fn export(recipe_path: &Path, out: &Path, choice: &StoreChoice) -> Result<(), Fa
         let log_entry = match log_entry {
             Ok(id) => Some(id),
             Err(e) => {
-                eprintln!("spectra-workbench: knowledge-log: the export's entry was not written: {e}");
+                eprintln!(
+                    "spectra-workbench: knowledge-log: the export's entry was not written: {e}"
+                );
                 None
             }
         };

@@ -263,7 +263,11 @@ pub(super) fn run(verb: StoreVerb, flag: Option<&Path>) -> Result<(), Failure> {
             let target = store.resolve(&id).map_err(store_failure)?;
             let run = CliRun::new(if pin { "store pin" } else { "store unpin" });
             store.set_pinned(&target, pin).map_err(store_failure)?;
-            let kind = if pin { EventKind::Pin } else { EventKind::Unpin };
+            let kind = if pin {
+                EventKind::Pin
+            } else {
+                EventKind::Unpin
+            };
             let r = match &target {
                 Resolved::Dataset(d) => record(
                     kind,

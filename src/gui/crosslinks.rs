@@ -25,7 +25,6 @@ impl WorkbenchApp {
     ) -> (Vec<LibraryAction>, Vec<KnowledgeAction>, Vec<Link>) {
         let mut library = Vec::new();
         let mut knowledge = Vec::new();
-        let mut links = Vec::new();
         // The Library's table wants the most room (half); History and the log a quarter
         // each. Each panel draws in its own rectangle and is clipped to it.
         let full = ui.available_rect_before_wrap();
@@ -33,10 +32,9 @@ impl WorkbenchApp {
         let (history_rect, log_rect) = rest.split_left_right_at_fraction(0.5);
         let stroke = ui.visuals().widgets.noninteractive.bg_stroke;
         for x in [history_rect.left(), log_rect.left()] {
-            ui.painter()
-                .vline(x, full.y_range(), stroke);
+            ui.painter().vline(x, full.y_range(), stroke);
         }
-        let mut panel = |ui: &mut egui::Ui, rect: egui::Rect, salt: &str| {
+        let panel = |ui: &mut egui::Ui, rect: egui::Rect, salt: &str| {
             let inner = rect.shrink2(egui::vec2(6.0, 2.0));
             let mut child = ui.new_child(
                 egui::UiBuilder::new()
@@ -62,7 +60,7 @@ impl WorkbenchApp {
             }
         }
         let mut child = panel(ui, history_rect, "history_dock");
-        links = history_dock::history_dock(
+        let links = history_dock::history_dock(
             &mut child,
             &mut self.history_view,
             &self.session,
@@ -184,7 +182,9 @@ impl WorkbenchApp {
         let mut chain = vec![id.clone()];
         let mut at = id.clone();
         while let Some(r) = records.iter().rev().find(|r| r.output_id == at) {
-            let Some(parent) = r.parent_ids.first() else { break };
+            let Some(parent) = r.parent_ids.first() else {
+                break;
+            };
             if chain.contains(parent) {
                 break;
             }

@@ -41,6 +41,16 @@ pub struct DatasetFilter {
     pub steps_only: bool,
 }
 
+/// What the filtered indices were computed for: row count, kind, datasets, manifest,
+/// and whether the rows are this session's.
+type FilterKey = (
+    usize,
+    Option<EventKind>,
+    Option<DatasetFilter>,
+    Option<String>,
+    bool,
+);
+
 /// The dock's state.
 #[derive(Default)]
 pub struct HistoryView {
@@ -63,7 +73,7 @@ pub struct HistoryView {
     sessions: Option<Vec<SessionRow>>,
     /// Indices into the listed rows that pass the filters, and the key they were made for.
     filtered: Vec<usize>,
-    filtered_key: Option<(usize, Option<EventKind>, Option<DatasetFilter>, Option<String>, bool)>,
+    filtered_key: Option<FilterKey>,
     /// Set when the store's History changed.
     stale: bool,
     /// Rows drawn in the last frame (benchmarks read it).
@@ -113,7 +123,8 @@ impl HistoryView {
     /// when a continuous edit folded into it).
     fn sync_live(&mut self, session_id: &str, events: &[HistoryEvent]) {
         let same_last = self.live.len() <= events.len()
-            && self.live_last.as_ref() == self.live.len().checked_sub(1).and_then(|k| events.get(k));
+            && self.live_last.as_ref()
+                == self.live.len().checked_sub(1).and_then(|k| events.get(k));
         if !same_last {
             let keep = self.live.len().min(events.len()).saturating_sub(1);
             self.live.truncate(keep);
@@ -279,12 +290,18 @@ pub fn history_dock(
                             continue;
                         }
                         let label = format!("{} ({} events)", s.id, s.events);
-                        ui.selectable_value(&mut view.source, HistorySource::Stored(s.id.clone()), label);
+                        ui.selectable_value(
+                            &mut view.source,
+                            HistorySource::Stored(s.id.clone()),
+                            label,
+                        );
                     }
                 }
             })
             .response
-            .on_hover_text("Whose events to list: this window's, or earlier sessions' from the store");
+            .on_hover_text(
+                "Whose events to list: this window's, or earlier sessions' from the store",
+            );
         egui::ComboBox::from_label("Kinds")
             .selected_text(view.kind.map_or("every kind", |k| k.as_str()))
             .width(100.0)
@@ -365,17 +382,55 @@ pub fn history_dock(
                 } else {
                     ""
                 });
+                let n_links = usize::from(e.manifest_id.is_some())
+                    + usize::from(e.log_entry.is_some())
+                    + usize::from(!e.dataset_ids.is_empty());
+                // The words first, the links after them, in room kept for them.
+                let words_width = (ui.available_width() - 66.0 * n_links as f32).max(80.0);
+                ui.allocate_ui_with_layout(
+                    egui::vec2(words_width, ROW_HEIGHT),
+                    egui::Layout::left_to_right(egui::Align::Center),
+                    |ui| {
+                        ui.set_width(words_width);
+                        let mut what = egui::RichText::new(format!(
+                            "{:>4} {} {:<9} {}",
+                            e.seq,
+                            time_text(e.at_ms),
+                            e.kind,
+                            e.summary
+                        ));
+                        if undone {
+                            what = what.weak().strikethrough();
+                        }
+                        if focused {
+                            what = what
+                                .strong()
+                                .background_color(ui.visuals().selection.bg_fill);
+                        }
+                        ui.add(
+                            egui::Label::new(what)
+                                .truncate()
+                                .sense(egui::Sense::hover()),
+                        )
+                        .on_hover_text(format!(
+                            "{}{} · undo depth {}",
+                            e.summary,
+                            if undone { " (undone)" } else { "" },
+                            e.undo_position
+                        ));
+                    },
+                );
                 if let Some(m) = &e.manifest_id
                     && ui
-                        .link(format!("manifest {}", crate::ids::short_hex(m)))
-                        .on_hover_text("Open this manifest in the Library")
+                        .link("manifest")
+                        .on_hover_text(format!("Open manifest {m} in the Library"))
                         .clicked()
                 {
                     links.push(Link::Manifest(m.clone()));
                 }
                 if let Some(l) = &e.log_entry
                     && ui
-                        .link("log entry")
+                        .link("entry")
                         .on_hover_text(format!("Open Knowledge-log entry {l}"))
                         .clicked()
                 {
@@ -385,34 +440,12 @@ pub fn history_dock(
                 if let Some(d) = e.dataset_ids.last()
                     && let Some(id) = crate::ids::parse_dataset_id(d)
                     && ui
-                        .link(format!("dataset {}", &d[..12.min(d.len())]))
-                        .on_hover_text("Select this dataset in the Library store")
+                        .link("dataset")
+                        .on_hover_text(format!("Select dataset {d} in the Library store"))
                         .clicked()
                 {
                     links.push(Link::Dataset(id));
                 }
-                let mut what = egui::RichText::new(format!(
-                    "{:>4} {} {:<9} {}",
-                    e.seq,
-                    time_text(e.at_ms),
-                    e.kind,
-                    e.summary
-                ));
-                if undone {
-                    what = what.weak().strikethrough();
-                }
-                if focused {
-                    what = what.strong().background_color(ui.visuals().selection.bg_fill);
-                }
-                let label = ui
-                    .add(egui::Label::new(what).truncate().sense(egui::Sense::hover()))
-                    .on_hover_text(format!(
-                        "{}{} · undo depth {}",
-                        e.summary,
-                        if undone { " (undone)" } else { "" },
-                        e.undo_position
-                    ));
-                let _ = label;
             });
         }
     });

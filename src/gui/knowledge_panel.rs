@@ -132,7 +132,11 @@ pub fn knowledge_panel(
 ) -> Vec<KnowledgeAction> {
     let mut actions = Vec::new();
     if view.stale || view.rows_for.as_deref() != Some(view.search.as_str()) {
-        view.rows = Some(store.log_entries(&view.search, LIST_LIMIT).unwrap_or_default());
+        view.rows = Some(
+            store
+                .log_entries(&view.search, LIST_LIMIT)
+                .unwrap_or_default(),
+        );
         view.rows_for = Some(view.search.clone());
         view.stale = false;
     }
@@ -310,7 +314,11 @@ pub fn knowledge_panel(
             ui.visuals().warn_fg_color,
             format!(
                 "Links to {} the Library store no longer has: {}",
-                if view.missing.len() == 1 { "an ID" } else { "IDs" },
+                if view.missing.len() == 1 {
+                    "an ID"
+                } else {
+                    "IDs"
+                },
                 view.missing
                     .iter()
                     .map(|m| crate::ids::short_hex(m).to_string())
@@ -427,7 +435,9 @@ fn editor_ui(
                 egui::TextEdit::multiline(&mut editor.text)
                     .desired_rows(8)
                     .desired_width(f32::INFINITY)
-                    .hint_text("A decision, an observation… Links: (dataset:ID), (manifest:ID), (event:N)"),
+                    .hint_text(
+                        "A decision, an observation… Links: (dataset:ID), (manifest:ID), (event:N)",
+                    ),
             )
             .labelled_by(label.id);
         if response.changed() {

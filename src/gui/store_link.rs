@@ -256,7 +256,11 @@ impl WorkbenchApp {
                 let r = link
                     .store
                     .set_pinned(&crate::store::Resolved::Dataset(id.clone()), pinned);
-                let kind = if pinned { EventKind::Pin } else { EventKind::Unpin };
+                let kind = if pinned {
+                    EventKind::Pin
+                } else {
+                    EventKind::Unpin
+                };
                 event = Some((
                     kind,
                     format!("{} dataset {}", kind.as_str(), id.short()),
@@ -270,7 +274,11 @@ impl WorkbenchApp {
                 let r = link
                     .store
                     .set_pinned(&crate::store::Resolved::Manifest(mid.clone()), pinned);
-                let kind = if pinned { EventKind::Pin } else { EventKind::Unpin };
+                let kind = if pinned {
+                    EventKind::Pin
+                } else {
+                    EventKind::Unpin
+                };
                 event = Some((
                     kind,
                     format!("{} manifest {}", kind.as_str(), crate::ids::short_hex(&mid)),

@@ -400,7 +400,9 @@ fn detail_pane(
         view.detail = store.detail(id).ok();
     }
     if view.dataset_entries.as_ref().is_none_or(|(d, _)| d != id) {
-        let rows = store.log_linking("dataset", id.as_str()).unwrap_or_default();
+        let rows = store
+            .log_linking("dataset", id.as_str())
+            .unwrap_or_default();
         view.dataset_entries = Some((id.clone(), rows));
     }
     let entries = view
@@ -453,7 +455,10 @@ fn detail_pane(
         }
         let entry = entries.first().map(|r| r.id.clone());
         if ui
-            .add_enabled(entry.is_some(), egui::Button::new("Open knowledge-log entry"))
+            .add_enabled(
+                entry.is_some(),
+                egui::Button::new("Open knowledge-log entry"),
+            )
             .on_hover_text("The newest Knowledge-log entry about this dataset")
             .clicked()
             && let Some(l) = entry

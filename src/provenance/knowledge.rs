@@ -115,7 +115,10 @@ pub fn export_entry(
             kind: EntryKind::Export,
             created,
             created_ms: now_ms,
-            title: format!("Export bundle created — MANIFEST_ID={}", short_hex(manifest_id)),
+            title: format!(
+                "Export bundle created — MANIFEST_ID={}",
+                short_hex(manifest_id)
+            ),
             manifest_id: Some(manifest_id.to_string()),
             datasets,
             session: Some(origin.session_id.clone()),

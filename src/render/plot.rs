@@ -159,7 +159,9 @@ fn draw_banner(
     for row in &galley.rows {
         line_rect = line_rect.union(row.rect().translate(pos.to_vec2()));
         if row.ends_with_newline || std::ptr::eq(row, galley.rows.last().expect("non-empty")) {
-            if let (Some(banner), Some(words)) = (view.calibration_banner.get(line), lines.get(line)) {
+            if let (Some(banner), Some(words)) =
+                (view.calibration_banner.get(line), lines.get(line))
+            {
                 let response = ui
                     .interact(
                         line_rect,

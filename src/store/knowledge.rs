@@ -268,7 +268,10 @@ fn parse_flow_list(raw: &str, line: usize) -> Result<Vec<String>, FrontMatterErr
         return Ok(Vec::new());
     }
     // Items are IDs and plain words; a quoted item may not contain a comma.
-    inner.split(',').map(|item| parse_scalar(item, line)).collect()
+    inner
+        .split(',')
+        .map(|item| parse_scalar(item, line))
+        .collect()
 }
 
 /// Splits a file into its front matter and body, and reads the front matter.
@@ -296,9 +299,11 @@ pub fn parse_entry(text: &str) -> Result<LogEntry, FrontMatterError> {
         if l.trim().is_empty() || l.trim_start().starts_with('#') {
             continue;
         }
-        if let Some(item) = l.trim_start().strip_prefix("- ").or_else(|| {
-            (l.trim_start() == "-").then_some("")
-        }) {
+        if let Some(item) = l
+            .trim_start()
+            .strip_prefix("- ")
+            .or_else(|| (l.trim_start() == "-").then_some(""))
+        {
             match fields.last_mut() {
                 Some((_, Value::List(items), _)) if l.starts_with([' ', '-']) => {
                     items.push(parse_scalar(item, line)?);
@@ -388,7 +393,10 @@ pub fn parse_entry(text: &str) -> Result<LogEntry, FrontMatterError> {
     if !valid_id(&id) {
         return Err(FrontMatterError {
             line: get("id").map_or(1, |f| f.2),
-            problem: format!("'id' {:?} is not letters, digits, '-' and '_'", truncate(&id)),
+            problem: format!(
+                "'id' {:?} is not letters, digits, '-' and '_'",
+                truncate(&id)
+            ),
         });
     }
     let kind = match need("kind")?.as_str() {
@@ -542,8 +550,8 @@ fn index_file(path: &Path, file: &str) -> std::io::Result<Indexed> {
     };
     if size_bytes > MAX_RENDER_BYTES {
         // Hash it anyway (a streaming read): the index notices when it changes.
-        let (sha, _) = super::blob::hash_file(path)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let (sha, _) =
+            super::blob::hash_file(path).map_err(|e| std::io::Error::other(e.to_string()))?;
         row.sha256 = sha;
         row.status = LogStatus::TooLarge;
         row.problem = Some(format!(
@@ -855,8 +863,7 @@ impl Store {
         match (expect_sha256, path.exists()) {
             (None, true) => return Err(LogWriteError::Exists(path)),
             (Some(expected), true) => {
-                let (sha, _) = super::blob::hash_file(&path)
-                    .map_err(|e| StoreError::Blob(e))?;
+                let (sha, _) = super::blob::hash_file(&path).map_err(StoreError::Blob)?;
                 if sha != expected {
                     return Err(LogWriteError::ChangedOutside(path));
                 }
@@ -865,12 +872,12 @@ impl Store {
             (None, false) => {}
         }
         let text = render_entry(entry);
-        crate::atomic::write_atomic(&path, |w| w.write_all(text.as_bytes())).map_err(
-            |source| StoreError::Io {
+        crate::atomic::write_atomic(&path, |w| w.write_all(text.as_bytes())).map_err(|source| {
+            StoreError::Io {
                 path: path.clone(),
                 source,
-            },
-        )?;
+            }
+        })?;
         let ix = index_file(&path, &file).map_err(|source| StoreError::Io {
             path: path.clone(),
             source,
@@ -933,9 +940,17 @@ mod tests {
         for (text, line, needle) in [
             ("no front matter", 1, "does not start"),
             ("---\nid: a\n", 2, "no closing"),
-            ("---\nid: a\nkind: note\ncreated: x\ntitle: \"open\n---\n", 5, "quoted"),
+            (
+                "---\nid: a\nkind: note\ncreated: x\ntitle: \"open\n---\n",
+                5,
+                "quoted",
+            ),
             ("---\nid: a\nid: b\n---\n", 3, "twice"),
-            ("---\nid: a\nkind: poem\ncreated: x\n---\n", 3, "export or note"),
+            (
+                "---\nid: a\nkind: poem\ncreated: x\n---\n",
+                3,
+                "export or note",
+            ),
             ("---\njust words\n---\n", 2, "key: value"),
             ("---\nid: a\nkind: note\n---\n", 1, "'created' is missing"),
             ("---\n  - stray\n---\n", 2, "no list"),
