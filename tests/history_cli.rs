@@ -372,3 +372,28 @@ fn broken_huge_and_dangling_entries_are_said_and_never_rewritten() {
             .all(|r| r["id"] != "empty-1")
     );
 }
+
+#[test]
+fn a_file_holding_the_short_entry_name_is_left_alone_and_the_entry_takes_the_full_id() {
+    let dir = tempfile::tempdir().unwrap();
+    // Learn the recipe's MANIFEST_ID in one store, then squat its entry name in another.
+    let (_, mid) = export(&dir.path().join("first"), &dir.path().join("out1"));
+    let store = dir.path().join("store");
+    let log = store.join("knowledge-log");
+    std::fs::create_dir_all(&log).unwrap();
+    let squat = format!(
+        "---\nid: export-{}\nkind: note\ncreated: x\ntitle: mine\n---\nmy own words\n",
+        &mid[..12]
+    );
+    std::fs::write(log.join(format!("export-{}.md", &mid[..12])), &squat).unwrap();
+    export(&store, &dir.path().join("out2"));
+    assert_eq!(
+        std::fs::read_to_string(log.join(format!("export-{}.md", &mid[..12]))).unwrap(),
+        squat,
+        "the user's file is untouched"
+    );
+    let entry = ok(&store, &["log", "show", &format!("export-{mid}")]);
+    assert!(entry.contains(&format!("MANIFEST_ID={mid}")), "{entry}");
+    let events = json(&ok(&store, &["history", "--kind", "export", "--json"]));
+    assert_eq!(events[0]["log_entry"], format!("export-{mid}").as_str());
+}

@@ -16,8 +16,9 @@ use super::links::Link;
 /// Row height, points.
 const ROW_HEIGHT: f32 = 20.0;
 
-/// Most stored events the dock lists for one query (the newest).
-const STORED_LIMIT: usize = 50_000;
+/// Most stored events the dock lists for one query (the newest); the dock says when a
+/// list is cut.
+const STORED_LIMIT: usize = 10_000;
 
 /// Which events the dock lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -342,6 +343,11 @@ pub fn history_dock(
         view.refilter();
     }
     let n = view.filtered.len();
+    if view.source != HistorySource::ThisSession && view.rows().len() >= STORED_LIMIT {
+        ui.weak(format!(
+            "The newest {STORED_LIMIT} events; `spectra-workbench history` lists them all."
+        ));
+    }
     if n == 0 {
         ui.label(if view.rows().is_empty() {
             "No events yet."

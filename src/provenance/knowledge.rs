@@ -138,11 +138,24 @@ pub fn write_export_entry(
     origin: &Origin,
     now_ms: i64,
 ) -> Result<String, LogWriteError> {
-    let id = export_entry_id(manifest_id);
-    if store.log_path(&id).exists() {
-        return Ok(id);
+    let short = export_entry_id(manifest_id);
+    let mut entry = export_entry(manifest, manifest_id, context, origin, now_ms);
+    if store.log_path(&short).exists() {
+        store.rescan_log()?;
+        let same = store
+            .log_row(&short)?
+            .is_some_and(|r| r.manifest_id.as_deref() == Some(manifest_id));
+        if same {
+            return Ok(short);
+        }
+        // Another file holds the short name (another manifest with the same first 12
+        // digits, or a file someone made): this entry takes the full ID instead.
+        entry.front.id = format!("export-{manifest_id}");
+        if store.log_path(&entry.front.id).exists() {
+            return Ok(entry.front.id);
+        }
     }
-    let entry = export_entry(manifest, manifest_id, context, origin, now_ms);
+    let id = entry.front.id.clone();
     store.write_log_entry(&entry, None)?;
     Ok(id)
 }
