@@ -340,6 +340,18 @@ fn history_survives_a_restart_and_the_banner_opens_the_steps_that_set_it() {
     let first_session = h.state().history_session_id().to_string();
     let events = h.state().session().history().len();
     assert!(events >= 3, "open, store, transform…");
+    // Switching the list while rows are on screen (a crash once: the rows drawn in the
+    // frame of the switch indexed the old list).
+    h.get_by_label("Sessions").click();
+    h.run_steps(2);
+    h.get_by_label("all sessions").click();
+    settle(&mut h);
+    assert!(!h.state().history_view().listed().is_empty());
+    h.get_by_label("Sessions").click();
+    h.run_steps(2);
+    h.get_by_label("this session").click();
+    settle(&mut h);
+    assert_eq!(h.state().history_view().listed().len(), events);
     h.state_mut().save_history();
     drop(h);
 

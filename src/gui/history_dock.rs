@@ -256,21 +256,6 @@ pub fn history_dock(
     store: Option<&Store>,
 ) -> Vec<Link> {
     let mut links = Vec::new();
-    view.sync_live(session_id, session.history());
-    if let Some(store) = store {
-        if view.stale || view.sessions.is_none() {
-            view.sessions = store.sessions().ok();
-        }
-        if let Some(filter) = view.stored_filter()
-            && (view.stale || view.stored.as_ref().is_none_or(|(f, _)| f != &filter))
-        {
-            let rows = store.events(&filter, STORED_LIMIT).unwrap_or_default();
-            view.stored = Some((filter, rows));
-            view.filtered_key = None;
-        }
-        view.stale = false;
-    }
-    view.refilter();
 
     ui.horizontal_wrapped(|ui| {
         ui.heading("History");
@@ -339,9 +324,23 @@ pub fn history_dock(
     if clear_manifest {
         view.manifest = None;
     }
-    if clear_datasets || clear_manifest {
-        view.refilter();
+    // The controls above may have changed what is listed: read and filter after them,
+    // so the rows drawn below always belong to the list they index.
+    view.sync_live(session_id, session.history());
+    if let Some(store) = store {
+        if view.stale || view.sessions.is_none() {
+            view.sessions = store.sessions().ok();
+        }
+        if let Some(filter) = view.stored_filter()
+            && (view.stale || view.stored.as_ref().is_none_or(|(f, _)| f != &filter))
+        {
+            let rows = store.events(&filter, STORED_LIMIT).unwrap_or_default();
+            view.stored = Some((filter, rows));
+            view.filtered_key = None;
+        }
+        view.stale = false;
     }
+    view.refilter();
     let n = view.filtered.len();
     if view.source != HistorySource::ThisSession && view.rows().len() >= STORED_LIMIT {
         ui.weak(format!(
@@ -356,9 +355,11 @@ pub fn history_dock(
         });
     }
     let focus_index = view.focus.as_ref().and_then(|(s, seq)| {
-        view.filtered
-            .iter()
-            .position(|&k| &view.rows()[k].session_id == s && view.rows()[k].seq == *seq)
+        view.filtered.iter().position(|&k| {
+            view.rows()
+                .get(k)
+                .is_some_and(|e| &e.session_id == s && e.seq == *seq)
+        })
     });
     let mut area = egui::ScrollArea::vertical()
         .id_salt("history_rows")
@@ -376,7 +377,9 @@ pub fn history_dock(
     area.show_rows(ui, ROW_HEIGHT, n, |ui, range| {
         for k in range {
             drawn += 1;
-            let e = &view.rows()[view.filtered[k]];
+            let Some(e) = view.filtered.get(k).and_then(|&i| view.rows().get(i)) else {
+                continue;
+            };
             let focused = Some(k) == focus_index;
             let undone = live && view.undone.contains(&e.seq);
             let current = live && view.current == Some(e.seq);
