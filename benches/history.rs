@@ -54,7 +54,8 @@ fn setup(root: &Path, events: usize, entries: usize) -> (egui::Context, Workbenc
     spectra_workbench::render::install_fonts(&ctx);
     let mut app = WorkbenchApp::empty_with_store(ReadOptions::default(), root.to_path_buf());
     for k in 0..events {
-        app.apply_command(Command::SetCrosshair(k % 2 == 0));
+        // The crosshair starts on: the first toggle turns it off, so each one is an event.
+        app.apply_command(Command::SetCrosshair(k % 2 == 1));
     }
     // Write the History to the store and let the panels read everything once.
     app.save_history();

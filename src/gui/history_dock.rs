@@ -247,6 +247,27 @@ fn time_text(ms: Option<i64>) -> String {
     }
 }
 
+/// `MM-DD HH:MM:SS` (UTC), for lists that span days.
+fn day_time_text(ms: Option<i64>) -> String {
+    match ms {
+        Some(ms) => {
+            let t = crate::textfmt::rfc3339_from_unix((ms.max(0) / 1000) as u64);
+            format!("{} {}", &t[5..10], &t[11..19])
+        }
+        None => "--:-- --:--:--".into(),
+    }
+}
+
+/// A session's ID without its start time: the frontend and the process
+/// (`gui-1796348827478-30666` → `gui·30666`).
+fn session_tag(id: &str) -> String {
+    let parts: Vec<&str> = id.split('-').collect();
+    match parts.as_slice() {
+        [front @ .., _ms, pid] if !front.is_empty() => format!("{}·{pid}", front.join("-")),
+        _ => id.to_string(),
+    }
+}
+
 /// Draws the dock into `ui`; returns the links the user followed.
 pub fn history_dock(
     ui: &mut egui::Ui,
@@ -373,6 +394,7 @@ pub fn history_dock(
         view.scroll_to_focus = false;
     }
     let live = view.source == HistorySource::ThisSession;
+    let all = view.source == HistorySource::AllStored;
     let mut drawn = 0;
     area.show_rows(ui, ROW_HEIGHT, n, |ui, range| {
         for k in range {
@@ -401,13 +423,26 @@ pub fn history_dock(
                     egui::Layout::left_to_right(egui::Align::Center),
                     |ui| {
                         ui.set_width(words_width);
-                        let mut what = egui::RichText::new(format!(
-                            "{:>4} {} {:<9} {}",
-                            e.seq,
-                            time_text(e.at_ms),
-                            e.kind,
-                            e.summary
-                        ));
+                        // Across sessions, each row says whose it is and on which day.
+                        let text = if all {
+                            format!(
+                                "{} {:>4} {} {:<9} {}",
+                                session_tag(&e.session_id),
+                                e.seq,
+                                day_time_text(e.at_ms),
+                                e.kind,
+                                e.summary
+                            )
+                        } else {
+                            format!(
+                                "{:>4} {} {:<9} {}",
+                                e.seq,
+                                time_text(e.at_ms),
+                                e.kind,
+                                e.summary
+                            )
+                        };
+                        let mut what = egui::RichText::new(text);
                         if undone {
                             what = what.weak().strikethrough();
                         }

@@ -63,7 +63,7 @@ pub struct NoteEditor {
 pub struct KnowledgeView {
     pub search: String,
     /// Rows for `rows_for` (the search they answer).
-    rows: Option<Vec<LogRow>>,
+    rows: Option<std::sync::Arc<Vec<LogRow>>>,
     rows_for: Option<String>,
     stale: bool,
     pub selected: Option<String>,
@@ -105,7 +105,7 @@ impl KnowledgeView {
 
     /// The listed rows (tests read them).
     pub fn rows(&self) -> &[LogRow] {
-        self.rows.as_deref().unwrap_or(&[])
+        self.rows.as_deref().map_or(&[], |r| r.as_slice())
     }
 
     /// The entry shown, if read.
@@ -132,11 +132,11 @@ pub fn knowledge_panel(
 ) -> Vec<KnowledgeAction> {
     let mut actions = Vec::new();
     if view.stale || view.rows_for.as_deref() != Some(view.search.as_str()) {
-        view.rows = Some(
+        view.rows = Some(std::sync::Arc::new(
             store
                 .log_entries(&view.search, LIST_LIMIT)
                 .unwrap_or_default(),
-        );
+        ));
         view.rows_for = Some(view.search.clone());
         view.stale = false;
     }
@@ -202,6 +202,7 @@ pub fn knowledge_panel(
         .labelled_by(label.id);
     });
     let list_height = (ui.available_height() * 0.35).clamp(60.0, 160.0);
+    // Shared, not copied: the list is drawn every frame.
     let rows = view.rows.clone().unwrap_or_default();
     let mut area = egui::ScrollArea::vertical()
         .id_salt("knowledge_rows")
