@@ -235,6 +235,31 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
     assert_eq!(pane.verified, Ok(()));
     assert!(h.query_by_label("Rebuild current view").is_some());
 
+    // Its event link opens the History row that wrote it, and the manifest pane leads
+    // back to the entry.
+    let export_seq = h
+        .state()
+        .session()
+        .history()
+        .iter()
+        .find(|e| e.kind.as_str() == "export")
+        .expect("an export event")
+        .seq;
+    click_in(&mut h, &format!("event {export_seq}"), 2);
+    settle(&mut h);
+    let session_id = h.state().history_session_id().to_string();
+    assert_eq!(
+        h.state().history_view().focus,
+        Some((session_id, export_seq))
+    );
+    h.state_mut().knowledge_view_mut().selected = None;
+    h.get_by_label("Open knowledge-log entry").click();
+    settle(&mut h);
+    assert_eq!(
+        h.state().knowledge_view().selected.as_deref(),
+        Some(entry_id.as_str())
+    );
+
     // A History row of the export leads back to the Library record and to the entry.
     let export_row = h
         .state()
