@@ -622,3 +622,55 @@ fn notices_and_the_export_row_come_and_go_without_moving_the_plot() {
     assert!(h.state().notices().is_empty() && h.state().last_export().is_none());
     assert_eq!(h.state().canvas_rect(), before);
 }
+
+#[test]
+fn the_velocity_form_prefills_a_barycentric_correction_from_the_header_and_records_it() {
+    // A SpeX file: DATE_OBS + TIME_OBS, TCS_RA/TCS_DEC, TELESCOP 'NASA IRTF'.
+    let app = WorkbenchApp::empty(read_options());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .with_context_setup(spectra_workbench::render::install_fonts)
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
+    h.run_steps(2);
+    drop_file(&mut h, &data("fits/12043_11769.fits.gz"));
+    run_while(&mut h, |a| a.loading());
+    h.run_steps(2);
+    assert_eq!(h.state().session().datasets().len(), 1);
+    kit::choose_transform(&mut h, "Velocity shift");
+    h.get_by_label("Frame").click();
+    h.run_steps(2);
+    h.get_by_label("Barycentric").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("From the file: time from DATE_OBS + TIME_OBS, position from TCS_RA, site from TELESCOP → IRTF (Maunakea)")
+            .is_some(),
+        "the form says where each field came from"
+    );
+    // astropy's SkyCoord.radial_velocity_correction for this observation:
+    // -9786.831985894074 m/s (tests/reference/rv_correction_astropy.json).
+    assert!(
+        h.query_by_label_contains("Correction: -9.7868 km/s (barycentric)")
+            .is_some(),
+        "the correction is shown before Apply"
+    );
+    h.get_by_label("Apply").click();
+    run_while(&mut h, |a| a.session().records().is_empty());
+    h.run_steps(2);
+    let record = h
+        .state()
+        .session()
+        .records()
+        .last()
+        .expect("a step")
+        .clone();
+    assert_eq!(record.kind, "velocity_shift");
+    assert_eq!(record.params["correction"]["kind"], "barycentric");
+    assert_eq!(
+        record.params["correction"]["utc"],
+        "2016-02-20T09:52:10.233131"
+    );
+    let v = record
+        .rv_correction_m_per_s()
+        .expect("the correction is recorded");
+    assert!((v - -9786.831985894074).abs() < 0.05, "{v} m/s");
+}

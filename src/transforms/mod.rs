@@ -15,6 +15,7 @@ pub mod barycentric;
 pub(crate) mod fft;
 pub mod lsf;
 pub mod normalize;
+pub mod observation;
 pub mod registry;
 pub mod resample;
 pub mod savgol;

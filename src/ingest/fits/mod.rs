@@ -182,6 +182,8 @@ const KEPT_KEYS: &[&str] = &[
     "OBJECT", "TELESCOP", "INSTRUME", "DATE-OBS", "DATE_OBS", "TIME_OBS", "MJD-OBS", "MJD_OBS",
     "RA", "DEC", "TCS_RA", "TCS_DEC", "RP", "SPECRES", "EXPTIME", "ITIME", "SPECSYS", "BUNIT",
     "CTYPE1", "CUNIT1", "WAVETYPE", "AIRORVAC",
+    // What a barycentric correction needs besides the above (`transforms::observation`).
+    "TIME-OBS", "UT", "OBSERVAT", "OBSGEO-L", "OBSGEO-B", "OBSGEO-H",
 ];
 
 /// A keyword from the HDU, else from the primary header (inherited keywords).
