@@ -19,6 +19,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
             "spectrum",
             "ingest",
             "transforms",
+            "analysis",
             "lod",
             "view",
             "display",
@@ -40,6 +41,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
     ("cli", &["cli"]),
 ];
 
+pub mod analysis;
 pub mod atomic;
 pub mod canonical_csv;
 pub mod cli;

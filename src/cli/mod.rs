@@ -130,6 +130,27 @@ fn parse_medium(text: &str) -> Result<crate::spectrum::Medium, String> {
     }
 }
 
+fn parse_interval(text: &str) -> Result<crate::analysis::measure::Interval, String> {
+    let (a, b) = text
+        .split_once(':')
+        .ok_or_else(|| format!("'{text}': want START:END in nm, e.g. 655.5:657.2"))?;
+    let num = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("'{text}': '{t}' is not a number of nm"))
+    };
+    let (lo, hi) = (num(a)?, num(b)?);
+    if lo >= hi {
+        return Err(format!("'{text}': the start must be below the end"));
+    }
+    Ok(crate::analysis::measure::Interval {
+        lo_nm: lo,
+        hi_nm: hi,
+    })
+}
+
 fn parse_unit(text: &str) -> Result<XUnit, String> {
     XUnit::parse_name(text).ok_or_else(|| {
         format!("unknown unit '{text}' (use nm, angstrom, micrometer or wavenumber)")
@@ -206,6 +227,22 @@ pub enum Verb {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Measure one line: local continuum, centroid, FWHM, equivalent width, line flux,
+    /// each with its uncertainty from σ (docs/user/measure.md).
+    Measure {
+        file: PathBuf,
+        /// The line's region, nm: START:END.
+        #[arg(long, value_name = "A:B", value_parser = parse_interval)]
+        region: crate::analysis::measure::Interval,
+        /// Continuum windows, nm: A:B,C:D (default: one region-wide window each side).
+        #[arg(long, value_name = "A:B,C:D", value_delimiter = ',', value_parser = parse_interval)]
+        continuum: Vec<crate::analysis::measure::Interval>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// The Knowledge-log: list, show, add notes.
     Log {
@@ -295,6 +332,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         }) => log_verbs::history(cli.store.as_deref(), session, kind, dataset, json),
         Some(Verb::Log { verb }) => log_verbs::log(verb, cli.store.as_deref()),
+        Some(Verb::Measure {
+            file,
+            region,
+            continuum,
+            json,
+            read,
+        }) => measure(&file, region, continuum, json, &read.read_options()),
         Some(Verb::Verify { bundle }) => verify(&bundle),
         Some(Verb::Replay { bundle }) => replay(&bundle),
         Some(Verb::Apply {
@@ -558,6 +602,60 @@ fn export(recipe_path: &Path, out: &Path, choice: &StoreChoice) -> Result<(), Fa
     }
     println!("{}", exported.dir.display());
     Ok(())
+}
+
+fn measure(
+    file: &Path,
+    region: crate::analysis::measure::Interval,
+    continuum: Vec<crate::analysis::measure::Interval>,
+    json: bool,
+    options: &ReadOptions,
+) -> Result<(), Failure> {
+    use crate::analysis::measure::{MeasureRequest, Measured, measure};
+    let mut session = Session::default();
+    let id = open_single(&mut session, file, options, "measure takes one")?;
+    let d = session.dataset(&id).expect("just added");
+    let m = measure(&d.spectrum, &MeasureRequest { region, continuum })
+        .map_err(|e| Failure::bad_input(format!("{}: {e}", file.display())))?;
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        let value = serde_json::json!({
+            "file": file,
+            "dataset_id": id,
+            "y_unit": d.spectrum.y_unit,
+            "has_sigma": d.spectrum.sigma().is_some(),
+            "measurement": m,
+        });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&value).expect("plain data")
+        )
+    } else {
+        let pm = |v: &Measured, unit: &str| match v.sigma {
+            Some(s) => format!("{:.6} ± {:.6} {unit}", v.value, s),
+            None => format!("{:.6} {unit} (no σ in the file)", v.value),
+        };
+        let unit = if d.spectrum.y_unit.is_empty() {
+            "(y unit)".to_string()
+        } else {
+            d.spectrum.y_unit.clone()
+        };
+        writeln!(
+            out,
+            "{} line, {}–{} nm ({} points; continuum from {} points)\n  centroid    {}\n  FWHM        {:.6} nm\n  EW          {}\n  line flux   {}",
+            m.kind,
+            m.region.lo_nm,
+            m.region.hi_nm,
+            m.n_points,
+            m.n_continuum_points,
+            pm(&m.centroid_nm, "nm"),
+            m.fwhm_nm,
+            pm(&m.equivalent_width_nm, "nm"),
+            pm(&m.line_flux, &format!("{unit} × nm")),
+        )
+    };
+    written.map_err(|e| Failure::bad_input(format!("stdout: {e}")))
 }
 
 fn replay(bundle: &Path) -> Result<(), Failure> {

@@ -1,0 +1,5 @@
+//! Analysis of spectra that produces numbers, not spectra: line measurement (and, to
+//! come, feature finding, identification and cross-correlation). Pure core: no egui, no
+//! clock, no global state.
+
+pub mod measure;
