@@ -953,7 +953,21 @@ impl WorkbenchApp {
         let mut canvas_out = render::CanvasOutput::default();
         let mut canvas_rect = egui::Rect::NOTHING;
         egui::CentralPanel::default().show(ui, |ui| {
-            let rect = ui.available_rect_before_wrap();
+            // The canvas starts and ends on whole physical pixels, as the offscreen render's
+            // does (its origin is pixel 0): then every line and glyph falls on the same
+            // pixels in the window and in view.png.
+            let ppp = ui.ctx().pixels_per_point();
+            let raw = ui.available_rect_before_wrap();
+            let rect = egui::Rect::from_min_max(
+                ((raw.min.to_vec2() * ppp).ceil() / ppp).to_pos2(),
+                ((raw.max.to_vec2() * ppp).floor() / ppp).to_pos2(),
+            );
+            let mut ui = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(rect)
+                    .layout(egui::Layout::top_down(egui::Align::Min)),
+            );
+            let ui = &mut ui;
             canvas_rect = rect;
             let canvas = Canvas {
                 width_pt: rect.width(),
