@@ -674,3 +674,53 @@ fn the_velocity_form_prefills_a_barycentric_correction_from_the_header_and_recor
         .expect("the correction is recorded");
     assert!((v - -9786.831985894074).abs() < 0.05, "{v} m/s");
 }
+
+#[test]
+fn a_recipe_opens_as_its_view_in_one_undoable_step() {
+    let app = WorkbenchApp::empty(read_options());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_context_setup(spectra_workbench::render::install_fonts)
+        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
+    h.run_steps(2);
+    let recipe =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/dwarfs_calibrated.recipe.json");
+    drop_file(&mut h, &recipe);
+    h.run_steps(3);
+    let session = h.state().session();
+    assert_eq!(session.records().len(), 5, "the recipe's five steps");
+    assert_eq!(
+        session.view().display_unit,
+        spectra_workbench::units::XUnit::Micrometer
+    );
+    assert_eq!(
+        session.view().calibration_banner.len(),
+        2,
+        "the banner, as in the export"
+    );
+    let last = session.history().last().unwrap();
+    assert_eq!(last.kind.as_str(), "rebuild");
+    assert!(
+        last.summary
+            .contains("recipe dwarfs_calibrated.recipe.json"),
+        "{}",
+        last.summary
+    );
+    h.state_mut()
+        .apply_command(spectra_workbench::session::Command::Undo);
+    h.run_steps(2);
+    assert!(h.state().session().datasets().is_empty());
+    // A broken recipe is a notice naming the file; nothing changes.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.recipe.json");
+    std::fs::write(&bad, "{\"inputs\": 3}").unwrap();
+    drop_file(&mut h, &bad);
+    h.run_steps(2);
+    let notice = h.state().notices().last().expect("a notice").clone();
+    assert!(
+        notice.is_error && notice.text.contains("bad.recipe.json"),
+        "{}",
+        notice.text
+    );
+    assert!(h.state().session().datasets().is_empty());
+}

@@ -653,7 +653,40 @@ impl WorkbenchApp {
     /// Opens a file: small files at once, large ones as a background job.
     pub fn open_file(&mut self, path: &Path) {
         self.remember_recent(path);
+        if path.to_string_lossy().ends_with(".recipe.json") {
+            self.open_recipe(path);
+            return;
+        }
         self.start_load(path, self.read_options.clone(), true);
+    }
+
+    /// Shows a recipe's view (the JSON the `export` verb takes): its inputs, steps and
+    /// view settings, as one undoable change.
+    fn open_recipe(&mut self, path: &Path) {
+        use crate::provenance::recipe;
+        let built = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|text| recipe::parse_recipe(&text).map_err(|e| e.to_string()))
+            .and_then(|r| {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                recipe::session_from_recipe(&r, dir).map_err(|e| e.to_string())
+            });
+        match built {
+            Ok(session) => {
+                let mut view = session.view().clone();
+                // The window keeps its own canvas; the recipe's is for its exports.
+                view.canvas = self.session.view().canvas;
+                let name = crate::ingest::display_name(path);
+                self.apply(Command::Rebuild(Box::new(crate::session::Rebuild {
+                    manifest_id: None,
+                    source: format!("recipe {name}"),
+                    datasets: session.datasets().to_vec(),
+                    records: session.records().to_vec(),
+                    view,
+                })));
+            }
+            Err(e) => self.notify_error(format!("{}: {e}", path.display())),
+        }
     }
 
     /// Reads one HDU (and optionally named columns) of a FITS file the user chose.
@@ -1134,6 +1167,7 @@ fn pick_files() -> Vec<PathBuf> {
                 "csv", "tsv", "txt", "dat", "ascii", "fits", "fit", "gz", "jdx", "dx",
             ],
         )
+        .add_filter("Recipes", &["json"])
         .add_filter("All files", &["*"])
         .pick_files()
         .unwrap_or_default()

@@ -274,7 +274,8 @@ pub fn rebuild_from_store(
     }
     let datasets: Vec<Dataset> = session.datasets().to_vec();
     Ok(Rebuild {
-        manifest_id: manifest_id.to_string(),
+        manifest_id: Some(manifest_id.to_string()),
+        source: format!("manifest {}", short_hex(manifest_id)),
         datasets,
         records: session.records().to_vec(),
         view: manifest.view_state,

@@ -63,8 +63,9 @@ pub enum Command {
     /// Records something that happened outside the session's state (stored, exported,
     /// imported, pinned, deleted, a note written): an event, no undo entry.
     Record(Record),
-    /// Restores an exported view: adds its datasets and step records (rebuilt by
-    /// `provenance::replay::rebuild_from_store`) and sets its view state. One undo entry.
+    /// Restores an exported view (rebuilt by `provenance::knowledge::rebuild_from_store`)
+    /// or a recipe's: adds its datasets and step records and sets its view state. One
+    /// undo entry.
     Rebuild(Box<Rebuild>),
 }
 
@@ -79,11 +80,14 @@ pub struct Record {
     pub log_entry: Option<String>,
 }
 
-/// What a [`Command::Rebuild`] restores.
+/// What a [`Command::Rebuild`] restores: an exported view (from its manifest) or a
+/// recipe's.
 #[derive(Clone, Debug)]
 pub struct Rebuild {
-    /// The manifest whose view this is.
-    pub manifest_id: String,
+    /// The manifest whose view this is (`None` for a recipe).
+    pub manifest_id: Option<String>,
+    /// Where the view comes from, in words ("manifest 2176d98c0c97", "recipe a.json").
+    pub source: String,
     /// Inputs and derived datasets, in the manifest's order.
     pub datasets: Vec<Dataset>,
     /// The step records that derived them, in order.
@@ -340,15 +344,15 @@ pub(crate) fn describe(library: &Library, command: &Command) -> Result<Described
             let mut d = Described::new(
                 K::Rebuild,
                 format!(
-                    "rebuilt the view of manifest {} ({} datasets, {} steps)",
-                    crate::ids::short_hex(&r.manifest_id),
+                    "rebuilt the view of {} ({} datasets, {} steps)",
+                    r.source,
                     r.datasets.len(),
                     r.records.len()
                 ),
             )
             .on(r.datasets.iter().map(|d| d.id.clone()));
             d.transform_ids = r.records.iter().map(|s| s.id.clone()).collect();
-            d.manifest_id = Some(r.manifest_id.clone());
+            d.manifest_id = r.manifest_id.clone();
             d
         }
         Command::SetBounds(_)
