@@ -16,7 +16,10 @@
 //!   (`centroid`, analytic);
 //! - FWHM: the width at half the extreme of g (of −g for an absorption line), each side
 //!   found by two-point linear interpolation (`fwhm`); no uncertainty (specutils gives
-//!   none).
+//!   none);
+//! - and a Gaussian A·exp(−(x − μ)²/2s²) fitted to g by Levenberg–Marquardt (weights
+//!   1/σ² when the file has σ), whose FWHM 2√(2 ln 2)·s has its σ from the fit's
+//!   covariance (JᵀWJ)⁻¹, taking σ as absolute (no rescaling by χ²).
 //!
 //! x is in nm throughout; y in the spectrum's unit.
 
@@ -59,6 +62,8 @@ pub struct Measurement {
     pub kind: &'static str,
     pub centroid_nm: Measured,
     pub fwhm_nm: f64,
+    /// The Gaussian fit (`None` when it does not converge).
+    pub gaussian: Option<GaussianFit>,
     /// nm; positive for absorption.
     pub equivalent_width_nm: Measured,
     /// y unit × nm.
@@ -66,6 +71,135 @@ pub struct Measurement {
     /// Points in the region (masked ones left out) and in the continuum windows.
     pub n_points: usize,
     pub n_continuum_points: usize,
+}
+
+/// A Gaussian fitted to the continuum-subtracted line.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct GaussianFit {
+    /// Peak of f − c (negative for absorption), y units.
+    pub amplitude: Measured,
+    pub mean_nm: Measured,
+    pub stddev_nm: Measured,
+    /// 2√(2 ln 2) · stddev.
+    pub fwhm_nm: Measured,
+    /// Σ w (g − model)², with w = 1/σ² (1 without σ).
+    pub chi2: f64,
+    pub iterations: usize,
+}
+
+/// 2√(2 ln 2): a Gaussian's FWHM over its standard deviation.
+const FWHM_PER_STDDEV: f64 = 2.354_820_045_030_949_4;
+
+/// Solves the 3×3 system `a x = b` (Gaussian elimination, partial pivoting).
+fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
+    for col in 0..3 {
+        let pivot = (col..3).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..3 {
+            let f = a[row][col] / a[col][col];
+            let pivot_row = a[col];
+            for (v, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *v -= f * p;
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = [0.0; 3];
+    for row in (0..3).rev() {
+        let s: f64 = (row + 1..3).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - s) / a[row][row];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
+}
+
+fn invert3(a: [[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
+    let mut inv = [[0.0; 3]; 3];
+    for col in 0..3 {
+        let mut e = [0.0; 3];
+        e[col] = 1.0;
+        let x = solve3(a, e)?;
+        for row in 0..3 {
+            inv[row][col] = x[row];
+        }
+    }
+    Some(inv)
+}
+
+/// A fit's parameters (A, μ, s), their covariance, χ² and iterations.
+type Fitted = ([f64; 3], [[f64; 3]; 3], f64, usize);
+
+/// Fits A·exp(−(x − μ)²/2s²) to (x, g) with weights `w`, from `start`.
+fn fit_gaussian(x: &[f64], g: &[f64], w: &[f64], start: [f64; 3]) -> Option<Fitted> {
+    let chi2 = |p: &[f64; 3]| -> f64 {
+        x.iter()
+            .zip(g)
+            .zip(w)
+            .map(|((x, g), w)| {
+                let m = p[0] * (-0.5 * ((x - p[1]) / p[2]).powi(2)).exp();
+                w * (g - m).powi(2)
+            })
+            .sum()
+    };
+    // JᵀWJ and JᵀW r at p.
+    let normal = |p: &[f64; 3]| -> ([[f64; 3]; 3], [f64; 3]) {
+        let mut jtj = [[0.0; 3]; 3];
+        let mut jtr = [0.0; 3];
+        for ((x, g), w) in x.iter().zip(g).zip(w) {
+            let z = (x - p[1]) / p[2];
+            let e = (-0.5 * z * z).exp();
+            let m = p[0] * e;
+            let j = [e, m * z / p[2], m * z * z / p[2]];
+            let r = g - m;
+            for a in 0..3 {
+                jtr[a] += w * j[a] * r;
+                for b in 0..3 {
+                    jtj[a][b] += w * j[a] * j[b];
+                }
+            }
+        }
+        (jtj, jtr)
+    };
+    let mut p = start;
+    let mut c = chi2(&p);
+    let mut lambda = 1e-3;
+    let mut iterations = 0;
+    for _ in 0..200 {
+        iterations += 1;
+        let (jtj, jtr) = normal(&p);
+        let mut a = jtj;
+        for (k, row) in a.iter_mut().enumerate() {
+            row[k] *= 1.0 + lambda;
+        }
+        let Some(step) = solve3(a, jtr) else { break };
+        let trial = [p[0] + step[0], p[1] + step[1], p[2] + step[2]];
+        let ct = chi2(&trial);
+        if ct.is_finite() && ct <= c {
+            let converged = (c - ct) <= 1e-14 * c.max(1e-300)
+                && step
+                    .iter()
+                    .zip(&trial)
+                    .all(|(s, v)| s.abs() <= 1e-12 * v.abs().max(1e-300));
+            p = trial;
+            c = ct;
+            lambda = (lambda / 10.0).max(1e-12);
+            if converged {
+                break;
+            }
+        } else {
+            lambda *= 10.0;
+            if lambda > 1e12 {
+                break;
+            }
+        }
+    }
+    p[2] = p[2].abs();
+    let (jtj, _) = normal(&p);
+    let cov = invert3(jtj)?;
+    (p.iter().all(|v| v.is_finite()) && p[2] > 0.0).then_some((p, cov, c, iterations))
 }
 
 /// Why a measurement cannot be made.
@@ -262,6 +396,42 @@ pub fn measure(s: &Spectrum, req: &MeasureRequest) -> Result<Measurement, Measur
         g.clone()
     };
     let fwhm = half_max_width(&shape, &p.x);
+    let weights: Vec<f64> = match &p.sigma {
+        Some(sg) => sg
+            .iter()
+            .map(|s| if *s > 0.0 { 1.0 / (s * s) } else { 0.0 })
+            .collect(),
+        None => vec![1.0; p.x.len()],
+    };
+    let extreme = g
+        .iter()
+        .copied()
+        .max_by(|a, b| a.abs().total_cmp(&b.abs()))
+        .unwrap_or(0.0);
+    let start = [extreme, centroid, (fwhm / FWHM_PER_STDDEV).max(1e-9)];
+    let gaussian = fit_gaussian(&p.x, &g, &weights, start).map(|(q, cov, chi2, iterations)| {
+        let sd = |k: usize| p.sigma.as_ref().map(|_| cov[k][k].max(0.0).sqrt());
+        GaussianFit {
+            amplitude: Measured {
+                value: q[0],
+                sigma: sd(0),
+            },
+            mean_nm: Measured {
+                value: q[1],
+                sigma: sd(1),
+            },
+            stddev_nm: Measured {
+                value: q[2],
+                sigma: sd(2),
+            },
+            fwhm_nm: Measured {
+                value: FWHM_PER_STDDEV * q[2],
+                sigma: sd(2).map(|s| FWHM_PER_STDDEV * s),
+            },
+            chi2,
+            iterations,
+        }
+    });
     Ok(Measurement {
         region: r,
         continuum_windows: windows,
@@ -273,6 +443,7 @@ pub fn measure(s: &Spectrum, req: &MeasureRequest) -> Result<Measurement, Measur
             sigma: centroid_sigma,
         },
         fwhm_nm: fwhm,
+        gaussian,
         equivalent_width_nm: Measured {
             value: ew,
             sigma: ew_sigma,
@@ -322,8 +493,13 @@ mod tests {
         assert!((m.centroid_nm.value - 620.0).abs() < 1e-6, "{m:?}");
         let flux = (2.0 * std::f64::consts::PI).sqrt() * 0.5;
         assert!((m.line_flux.value - flux).abs() < 1e-4, "{m:?}");
-        // FWHM of a Gaussian: 2√(2 ln 2) σ, to the interpolation's resolution.
+        // FWHM of a Gaussian: 2√(2 ln 2) σ, to the interpolation's resolution; the fit
+        // finds the line's own parameters.
         assert!((m.fwhm_nm - 2.354_820_045 * 0.5).abs() < 0.01, "{m:?}");
+        let fit = m.gaussian.expect("the fit converges");
+        assert!((fit.mean_nm.value - 620.0).abs() < 1e-6, "{fit:?}");
+        assert!((fit.stddev_nm.value - 0.5).abs() < 1e-5, "{fit:?}");
+        assert!((fit.amplitude.value - 1.0).abs() < 1e-4, "{fit:?}");
         assert!(m.centroid_nm.sigma.is_none(), "no σ in, no σ out");
     }
 

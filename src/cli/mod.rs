@@ -641,9 +641,17 @@ fn measure(
         } else {
             d.spectrum.y_unit.clone()
         };
+        let gaussian = match &m.gaussian {
+            Some(g) => format!(
+                "{} (Gaussian fit, mean {})",
+                pm(&g.fwhm_nm, "nm"),
+                pm(&g.mean_nm, "nm")
+            ),
+            None => "no Gaussian fit converged".into(),
+        };
         writeln!(
             out,
-            "{} line, {}–{} nm ({} points; continuum from {} points)\n  centroid    {}\n  FWHM        {:.6} nm\n  EW          {}\n  line flux   {}",
+            "{} line, {}–{} nm ({} points; continuum from {} points)\n  centroid    {}\n  FWHM        {:.6} nm (half-maximum width)\n              {gaussian}\n  EW          {}\n  line flux   {}",
             m.kind,
             m.region.lo_nm,
             m.region.hi_nm,
