@@ -88,9 +88,11 @@ fn shoot(display: &str, args: &[&str], scratch: &Path) -> (image::RgbImage, imag
         .env("XDG_DATA_HOME", home.join(".local/share"))
         .env("SPECTRA_WORKBENCH_STORE", scratch.join("store"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(scratch.join("app.log")).unwrap());
     let _app = Killed(cmd.spawn().expect("the app starts"));
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let log = || std::fs::read_to_string(scratch.join("app.log")).unwrap_or_default();
+    // Generous: a loaded two-core machine starts a debug build slowly.
+    let deadline = Instant::now() + Duration::from_secs(180);
     let window = loop {
         let found = x(
             display,
@@ -100,7 +102,11 @@ fn shoot(display: &str, args: &[&str], scratch: &Path) -> (image::RgbImage, imag
         if let Some(w) = found.lines().next() {
             break w.trim().to_string();
         }
-        assert!(Instant::now() < deadline, "no window appeared");
+        assert!(
+            Instant::now() < deadline,
+            "no window appeared; the app said:\n{}",
+            log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     // Frames settle (fonts, layout passes); the pointer rests on the side panel.
@@ -118,13 +124,17 @@ fn shoot(display: &str, args: &[&str], scratch: &Path) -> (image::RgbImage, imag
     );
     x(display, "xdotool", &["windowfocus", &window]);
     x(display, "xdotool", &["key", "--window", &window, "ctrl+e"]);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(180);
     let view = loop {
         if let Some(p) = find_file(&home, "view.png") {
             // Written atomically: once it is there, it is whole.
             break p;
         }
-        assert!(Instant::now() < deadline, "the export did not appear");
+        assert!(
+            Instant::now() < deadline,
+            "the export did not appear; the app said:\n{}",
+            log()
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     (

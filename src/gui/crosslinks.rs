@@ -16,6 +16,9 @@ use crate::store::Store;
 /// A folded (continuous) edit reaches the store at most this often; new events at once.
 const HISTORY_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// After a failed History write, the next try waits this long.
+const HISTORY_RETRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl WorkbenchApp {
     /// Draws the dock's three panels: Library store (left), History (middle),
     /// Knowledge-log (right).
@@ -324,6 +327,13 @@ impl WorkbenchApp {
         if !self.history_writer.is_behind(events) {
             return;
         }
+        // After a failed write, wait before trying again (and say it once).
+        if let Some(failed) = self.history_failed
+            && failed.elapsed() < HISTORY_RETRY_INTERVAL
+            && !now
+        {
+            return;
+        }
         let appended = self.history_writer.written() < events.len();
         let due = now
             || appended
@@ -336,12 +346,20 @@ impl WorkbenchApp {
         match self.history_writer.flush(&mut link.store, events) {
             Ok(_) => {
                 self.history_flushed = Some(std::time::Instant::now());
+                if self.history_failed.take().is_some() {
+                    self.notify("Library store: the History is saved again".into());
+                }
                 self.history_view.invalidate();
             }
             Err(e) => {
-                // Said once; the events stay in the session and are written next time.
-                self.history_flushed = Some(std::time::Instant::now());
-                self.notify_error(format!("Library store: the History was not saved: {e}"));
+                // The events stay in the session and are written when the store works.
+                if self.history_failed.is_none() {
+                    self.notify_error(format!(
+                        "Library store: the History was not saved (retrying every {} s): {e}",
+                        HISTORY_RETRY_INTERVAL.as_secs()
+                    ));
+                }
+                self.history_failed = Some(std::time::Instant::now());
             }
         }
     }

@@ -147,6 +147,8 @@ pub fn knowledge_panel(
         view.missing.clear();
         match store.read_log_entry(&id) {
             Ok(Some(loaded)) => {
+                // The hooks are the shown entry's links only.
+                view.cache.link_hooks_clear();
                 for (kind, target) in loaded
                     .entry
                     .as_ref()

@@ -222,6 +222,8 @@ pub struct WorkbenchApp {
     history_writer: crate::session::persist::HistoryWriter,
     /// When the History was last written to the store (a folded edit waits a second).
     history_flushed: Option<std::time::Instant>,
+    /// When writing the History last failed (cleared by the next success).
+    history_failed: Option<std::time::Instant>,
     /// Whether the window had the focus last frame (regaining it rescans the log).
     focused: Option<bool>,
     /// The running rebuild, if any.
@@ -352,6 +354,7 @@ impl WorkbenchApp {
             knowledge_view: knowledge_panel::KnowledgeView::default(),
             history_writer: crate::session::persist::HistoryWriter::new("gui", now().0 as i64),
             history_flushed: None,
+            history_failed: None,
             focused: None,
             rebuild_job: None,
         }
