@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
@@ -20,20 +19,8 @@ use spectra_workbench::store::Store;
 
 const SIZE: egui::Vec2 = egui::vec2(1600.0, 900.0);
 
-fn raw_input(step: usize, events: Vec<egui::Event>) -> egui::RawInput {
-    egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, SIZE)),
-        time: Some(step as f64 / 60.0),
-        events,
-        ..Default::default()
-    }
-}
-
 fn frame(ctx: &egui::Context, app: &mut WorkbenchApp, step: usize, events: Vec<egui::Event>) {
-    let mut out = ctx.run_ui(raw_input(step, events), |ui| app.show(ui));
-    let prims = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
-    out.textures_delta.clear();
-    black_box(prims);
+    common::app_frame(ctx, app, step, events);
 }
 
 /// A store at `root` with `entries` notes, and an app on it whose session has `events`

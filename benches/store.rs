@@ -165,24 +165,9 @@ fn entries_store(count: usize, keep: bool) -> (PathBuf, Option<tempfile::TempDir
     (root, temp)
 }
 
-fn raw_input(step: usize, events: Vec<egui::Event>) -> egui::RawInput {
-    egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(
-            egui::Pos2::ZERO,
-            egui::vec2(1600.0, 900.0),
-        )),
-        time: Some(step as f64 / 60.0),
-        events,
-        ..Default::default()
-    }
-}
-
 /// One whole frame (UI + tessellation).
 fn frame(ctx: &egui::Context, app: &mut WorkbenchApp, step: usize, events: Vec<egui::Event>) {
-    let mut out = ctx.run_ui(raw_input(step, events), |ui| app.show(ui));
-    let prims = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
-    out.textures_delta.clear();
-    black_box(prims);
+    common::app_frame(ctx, app, step, events);
 }
 
 /// Frames until the Library's list has arrived.

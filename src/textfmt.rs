@@ -10,11 +10,9 @@ pub fn push_f64(out: &mut Vec<u8>, buf: &mut ryu::Buffer, v: f64) {
     out.extend_from_slice(buf.format(v).as_bytes());
 }
 
-/// RFC 3339 (UTC, `+00:00`) for seconds since the Unix epoch.
-pub fn rfc3339_from_unix(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+/// The civil date (year, month, day) of a day counted from 1970-01-01 (H. Hinnant's
+/// algorithm; proleptic Gregorian, any sign).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -23,7 +21,14 @@ pub fn rfc3339_from_unix(secs: u64) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// RFC 3339 (UTC, `+00:00`) for seconds since the Unix epoch.
+pub fn rfc3339_from_unix(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
         rem / 3600,

@@ -10,7 +10,6 @@ mod kit;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -22,18 +21,9 @@ use spectra_workbench::store::history::EventFilter;
 
 const WIDTH: f32 = 1400.0;
 
-fn harness_with(app: WorkbenchApp) -> Harness<'static, WorkbenchApp> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(WIDTH, 900.0))
-        .with_context_setup(spectra_workbench::render::install_fonts)
-        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
-    settle(&mut h);
-    h
-}
-
 /// The app on the bundled samples, keeping them in the store at `root`.
 fn samples_app(root: &Path) -> Harness<'static, WorkbenchApp> {
-    harness_with(WorkbenchApp::new_with_store(
+    kit::harness_with(WorkbenchApp::new_with_store(
         None,
         Vec::new(),
         ReadOptions::default(),
@@ -43,28 +33,10 @@ fn samples_app(root: &Path) -> Harness<'static, WorkbenchApp> {
 
 /// A fresh session on the store at `root`: nothing loaded.
 fn fresh_app(root: &Path) -> Harness<'static, WorkbenchApp> {
-    harness_with(WorkbenchApp::empty_with_store(
+    kit::harness_with(WorkbenchApp::empty_with_store(
         ReadOptions::default(),
         root.to_path_buf(),
     ))
-}
-
-/// Runs frames until no load, store write, rebuild or job is running (at most 30 s).
-fn settle(h: &mut Harness<'static, WorkbenchApp>) {
-    let start = Instant::now();
-    loop {
-        h.run_steps(2);
-        let s = h.state();
-        if !s.library_busy() && !s.loading() && !s.rebuilding() && s.jobs().is_empty() {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the app never settled"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.run_steps(3);
 }
 
 /// Which panel of the dock a widget is in: the Library (0, the left half), History (1,
@@ -140,14 +112,14 @@ fn export_two_steps(
 ) -> (std::path::PathBuf, String) {
     kit::choose_transform(h, "Smooth (Savitzky–Golay)");
     h.get_by_label("Apply").click();
-    settle(h);
+    kit::settle(h);
     // The dock is open now: pick the next transform in it.
     h.get_by_label("Transform").click();
     h.run_steps(2);
     h.get_by_label("Normalize").click();
     h.run_steps(2);
     h.get_by_label("Apply").click();
-    settle(h);
+    kit::settle(h);
     assert_eq!(
         h.state().session().records().len(),
         2,
@@ -166,7 +138,7 @@ fn export_two_steps(
     h.run_steps(3);
     h.state_mut().set_export_dir(out.to_path_buf());
     h.get_by_label("Export view").click();
-    settle(h);
+    kit::settle(h);
     let done = h.state().last_export().expect("exported").clone();
     (done.dir.clone(), done.manifest_id.clone())
 }
@@ -214,7 +186,7 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
         })
         .expect("the entry's row in the Knowledge-log panel");
     row.click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert_eq!(
         h.state().knowledge_view().selected.as_deref(),
         Some(entry_id.as_str())
@@ -222,7 +194,7 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
 
     // Its manifest link opens the Library detail of that manifest.
     click_in(&mut h, &format!("manifest {short}"), 2);
-    settle(&mut h);
+    kit::settle(&mut h);
     assert_eq!(
         h.state().library_view().manifest.as_deref(),
         Some(mid.as_str())
@@ -246,7 +218,7 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
         .expect("an export event")
         .seq;
     click_in(&mut h, &format!("event {export_seq}"), 2);
-    settle(&mut h);
+    kit::settle(&mut h);
     let session_id = h.state().history_session_id().to_string();
     assert_eq!(
         h.state().history_view().focus,
@@ -254,7 +226,7 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
     );
     h.state_mut().knowledge_view_mut().selected = None;
     h.get_by_label("Open knowledge-log entry").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert_eq!(
         h.state().knowledge_view().selected.as_deref(),
         Some(entry_id.as_str())
@@ -287,7 +259,7 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
         .unwrap()
         .y0;
     click_in(&mut h, "entry", 1);
-    settle(&mut h);
+    kit::settle(&mut h);
     assert_eq!(
         h.state().knowledge_view().selected.as_deref(),
         Some(entry_id.as_str())
@@ -325,11 +297,11 @@ fn export_entry_manifest_rebuild_and_history_link_both_ways() {
         })
         .expect("the entry is listed in a new session");
     row.click();
-    settle(&mut fresh);
+    kit::settle(&mut fresh);
     click_in(&mut fresh, &format!("manifest {short}"), 2);
-    settle(&mut fresh);
+    kit::settle(&mut fresh);
     fresh.get_by_label("Rebuild current view").click();
-    settle(&mut fresh);
+    kit::settle(&mut fresh);
     let manifest: spectra_workbench::provenance::manifest::Manifest =
         serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
     assert!(
@@ -361,7 +333,7 @@ fn history_survives_a_restart_and_the_banner_opens_the_steps_that_set_it() {
     let mut h = samples_app(&root);
     kit::choose_transform(&mut h, "Smooth (Savitzky–Golay)");
     h.get_by_label("Apply").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let first_session = h.state().history_session_id().to_string();
     let events = h.state().session().history().len();
     assert!(events >= 3, "open, store, transform…");
@@ -370,12 +342,12 @@ fn history_survives_a_restart_and_the_banner_opens_the_steps_that_set_it() {
     h.get_by_label("Sessions").click();
     h.run_steps(2);
     h.get_by_label("all sessions").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert!(!h.state().history_view().listed().is_empty());
     h.get_by_label("Sessions").click();
     h.run_steps(2);
     h.get_by_label("this session").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert_eq!(h.state().history_view().listed().len(), events);
     h.state_mut().save_history();
     drop(h);
@@ -399,7 +371,7 @@ fn history_survives_a_restart_and_the_banner_opens_the_steps_that_set_it() {
     h.get_by_label("Sessions").click();
     h.run_steps(2);
     h.get_by_label("all sessions").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let listed = h.state().history_view().listed();
     assert!(
         listed
@@ -415,7 +387,7 @@ fn history_survives_a_restart_and_the_banner_opens_the_steps_that_set_it() {
     let mut h = samples_app(&dir.path().join("store2"));
     kit::choose_transform(&mut h, "LSF convolution");
     h.get_by_label("Apply").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let banner = h
         .query_all_by_role(Role::Button)
         .find(|n| {
@@ -425,7 +397,7 @@ fn history_survives_a_restart_and_the_banner_opens_the_steps_that_set_it() {
         })
         .expect("a clickable banner line");
     banner.click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let listed = h.state().history_view().listed();
     let kinds: Vec<String> = listed
         .iter()
@@ -449,7 +421,7 @@ fn write_note(h: &mut Harness<'static, WorkbenchApp>, text: &str) -> String {
     h.get_by_label("Note text (Markdown)").type_text(text);
     h.run_steps(2);
     h.get_by_label("Save").click();
-    settle(h);
+    kit::settle(h);
     h.state()
         .knowledge_view()
         .selected
@@ -486,9 +458,9 @@ fn notes_survive_a_restart_and_an_outside_edit_and_an_outside_edit_is_never_over
     // Edited outside the app: a rescan shows the new text.
     std::fs::write(&path, format!("{saved}\nAdded in a text editor.\n")).unwrap();
     h.get_by_label("Rescan").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     h.state_mut().knowledge_view_mut().select(&id);
-    settle(&mut h);
+    kit::settle(&mut h);
     assert!(
         h.query_by_label_contains("Added in a text editor.")
             .is_some(),
@@ -504,7 +476,7 @@ fn notes_survive_a_restart_and_an_outside_edit_and_an_outside_edit_is_never_over
     h.get_by_label("Note text (Markdown)").type_text(" more");
     h.run_steps(2);
     h.get_by_label("Save").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert!(
         last_notice(&h).contains("changed outside the app"),
         "{}",
@@ -543,7 +515,7 @@ fn bad_log_files_and_a_manifest_that_fails_verification_are_said_and_the_rest_wo
     let huge: String = "x".repeat(10 * 1024 * 1024);
     std::fs::write(log.join("huge-1.md"), &huge).unwrap();
     h.get_by_label("Rescan").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let rows = h.state().knowledge_view().rows().to_vec();
     let find = |id: &str| {
         rows.iter()
@@ -574,7 +546,7 @@ fn bad_log_files_and_a_manifest_that_fails_verification_are_said_and_the_rest_wo
         ("ghost-1", "no longer has"),
     ] {
         h.state_mut().knowledge_view_mut().select(id);
-        settle(&mut h);
+        kit::settle(&mut h);
         assert!(
             h.query_by_label_contains(says).is_some(),
             "{id}: '{says}' shown"
@@ -582,9 +554,9 @@ fn bad_log_files_and_a_manifest_that_fails_verification_are_said_and_the_rest_wo
     }
     // A click on the dead link says so.
     h.state_mut().knowledge_view_mut().select("ghost-1");
-    settle(&mut h);
+    kit::settle(&mut h);
     h.get_by_label("this").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert!(
         last_notice(&h).contains("no longer in the Library store"),
         "{}",
@@ -592,7 +564,7 @@ fn bad_log_files_and_a_manifest_that_fails_verification_are_said_and_the_rest_wo
     );
     // The rest of the log still works, and nothing was rewritten.
     h.state_mut().knowledge_view_mut().select(&good);
-    settle(&mut h);
+    kit::settle(&mut h);
     assert!(h.query_all_by_label_contains("A good note").count() >= 1);
     assert_eq!(
         std::fs::read_to_string(log.join("broken-1.md")).unwrap(),
@@ -610,7 +582,7 @@ fn bad_log_files_and_a_manifest_that_fails_verification_are_said_and_the_rest_wo
     std::fs::write(&manifest_path, text).unwrap();
     h.state_mut()
         .follow_link(spectra_workbench::gui::links::Link::Manifest(mid.clone()));
-    settle(&mut h);
+    kit::settle(&mut h);
     let pane = h
         .state()
         .library_view()

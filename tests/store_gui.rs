@@ -7,7 +7,6 @@
 mod kit;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -16,42 +15,14 @@ use spectra_workbench::gui::{PersistedState, WorkbenchApp};
 use spectra_workbench::ingest::ReadOptions;
 use spectra_workbench::store::{Query, SortKey, Store};
 
-fn harness_with(app: WorkbenchApp) -> Harness<'static, WorkbenchApp> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        // The app's fonts from the first frame, as the window has them.
-        .with_context_setup(spectra_workbench::render::install_fonts)
-        .build_ui_state(|ui, app: &mut WorkbenchApp| app.show(ui), app);
-    settle(&mut h);
-    h
-}
-
 /// The app on the bundled samples (or `persisted`), keeping them in the store at `root`.
 fn app(root: &Path, persisted: Option<PersistedState>) -> Harness<'static, WorkbenchApp> {
-    harness_with(WorkbenchApp::new_with_store(
+    kit::harness_with(WorkbenchApp::new_with_store(
         persisted,
         Vec::new(),
         ReadOptions::default(),
         Some(root.to_path_buf()),
     ))
-}
-
-/// Runs frames until no load, store write or Library fetch is running (at most 20 s).
-fn settle(h: &mut Harness<'static, WorkbenchApp>) {
-    let start = Instant::now();
-    loop {
-        h.run_steps(2);
-        let s = h.state();
-        if !s.library_busy() && !s.loading() && s.jobs().is_empty() {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the app never settled"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    h.run_steps(2);
 }
 
 /// The names of the Library rows on screen, top to bottom.
@@ -104,11 +75,11 @@ fn what_the_app_opens_is_kept_and_the_panel_searches_and_sorts() {
 
     // Sort by name, then reverse.
     h.get_by_label("Name").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert_eq!(h.state().library_view().query.sort, SortKey::Name);
     assert_eq!(row_names(&h, &names), names);
     h.get_by_label_contains("Name ").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let mut reversed = names.clone();
     reversed.reverse();
     assert_eq!(row_names(&h, &names), reversed);
@@ -123,12 +94,12 @@ fn what_the_app_opens_is_kept_and_the_panel_searches_and_sorts() {
     h.get_by_label("Search the Library").click();
     h.run_steps(1);
     h.get_by_label("Search the Library").type_text(part);
-    settle(&mut h);
+    kit::settle(&mut h);
     assert_eq!(h.state().library_view().len(), Some(1));
     assert_eq!(row_names(&h, &names), [wanted]);
     h.get_by_label("Search the Library")
         .type_text("no-such-spectrum");
-    settle(&mut h);
+    kit::settle(&mut h);
     assert_eq!(h.state().library_view().len(), Some(0));
     assert!(
         h.query_by_label_contains("Nothing matches the search")
@@ -150,9 +121,9 @@ fn pin_blocks_delete_until_unpinned() {
         })
         .unwrap()
         .click();
-    settle(&mut h);
+    kit::settle(&mut h);
     h.get_by_label("Pin").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let entry = |root: &Path| {
         Store::open(root)
             .unwrap()
@@ -168,7 +139,7 @@ fn pin_blocks_delete_until_unpinned() {
     assert!(h.query_by_label("Unpin").is_some(), "the button now unpins");
 
     h.get_by_label("Delete").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let notice = last_notice(&h);
     assert!(
         h.state().notices().last().unwrap().is_error && notice.contains("pinned"),
@@ -180,10 +151,10 @@ fn pin_blocks_delete_until_unpinned() {
     );
 
     h.get_by_label("Unpin").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert!(!entry(dir.path()).unwrap().pinned);
     h.get_by_label("Delete").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     assert!(
         entry(dir.path()).is_none(),
         "unpinned, Delete removes it: {:?}",
@@ -194,7 +165,7 @@ fn pin_blocks_delete_until_unpinned() {
     // the app does not put it back behind the user's back.
     assert_eq!(h.state().session().datasets().len(), 3);
     h.run_steps(5);
-    settle(&mut h);
+    kit::settle(&mut h);
     assert!(entry(dir.path()).is_none());
 }
 
@@ -202,7 +173,7 @@ fn pin_blocks_delete_until_unpinned() {
 fn smooth_first(h: &mut Harness<'static, WorkbenchApp>) {
     kit::choose_transform(h, "Smooth (Savitzky–Golay)");
     h.get_by_label("Apply").click();
-    settle(h);
+    kit::settle(h);
     assert_eq!(h.state().calibration_error(), None);
 }
 
@@ -286,9 +257,9 @@ fn export_bundle(root: &Path, out: &Path) -> PathBuf {
         Some(root.to_path_buf()),
     );
     app.set_export_dir(out.to_path_buf());
-    let mut h = harness_with(app);
+    let mut h = kit::harness_with(app);
     h.state_mut().export_view();
-    settle(&mut h);
+    kit::settle(&mut h);
     let done = h.state().last_export().expect("exported").dir.clone();
     // The export is recorded: its manifest is in the store, linked to what it used.
     let store = Store::open(root).unwrap();
@@ -313,11 +284,11 @@ fn import_bundle_from_the_file_menu() {
     );
     let picked = bundle.clone();
     app.set_bundle_picker(move || Some(picked.clone()));
-    let mut h = harness_with(app);
+    let mut h = kit::harness_with(app);
     h.get_by_label("File").click();
     h.run_steps(2);
     h.get_by_label("Import bundle…").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let notice = last_notice(&h);
     assert!(notice.contains("imported 3 spectra"), "{notice}");
     let store = Store::open(&second).unwrap();
@@ -341,12 +312,12 @@ fn a_hostile_bundle_is_refused_from_the_file_menu_with_nothing_imported() {
         WorkbenchApp::new_with_store(None, vec![], ReadOptions::default(), Some(second.clone()));
     let picked = bundle.clone();
     app.set_bundle_picker(move || Some(picked.clone()));
-    let mut h = harness_with(app);
+    let mut h = kit::harness_with(app);
     let before = Store::open(&second).unwrap().index_json().unwrap();
     h.get_by_label("File").click();
     h.run_steps(2);
     h.get_by_label("Import bundle…").click();
-    settle(&mut h);
+    kit::settle(&mut h);
     let notice = h.state().notices().last().unwrap().clone();
     assert!(notice.is_error, "{}", notice.text);
     assert!(notice.text.contains("symbolic link"), "{}", notice.text);
@@ -368,7 +339,7 @@ fn a_file_gone_since_the_last_session_comes_back_from_the_store() {
         &file,
     )
     .unwrap();
-    let h = harness_with(WorkbenchApp::new_with_store(
+    let h = kit::harness_with(WorkbenchApp::new_with_store(
         None,
         vec![file.clone()],
         ReadOptions::default(),

@@ -155,3 +155,29 @@ pub fn offset_traces(
         })
         .collect()
 }
+
+/// The input of one headless frame of a 1600 × 900 window at `step` (60 Hz clock).
+pub fn raw_input(step: usize, events: Vec<egui::Event>) -> egui::RawInput {
+    egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1600.0, 900.0),
+        )),
+        time: Some(step as f64 / 60.0),
+        events,
+        ..Default::default()
+    }
+}
+
+/// One whole frame of the app (UI + tessellation).
+pub fn app_frame(
+    ctx: &egui::Context,
+    app: &mut spectra_workbench::gui::WorkbenchApp,
+    step: usize,
+    events: Vec<egui::Event>,
+) {
+    let mut out = ctx.run_ui(raw_input(step, events), |ui| app.show(ui));
+    let prims = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+    out.textures_delta.clear();
+    black_box(prims);
+}

@@ -47,6 +47,21 @@ pub(super) fn records_for(
     records[start..=k].to_vec()
 }
 
+/// What a pin or unpin records: (kind, summary, datasets, manifest).
+fn pin_event(
+    pinned: bool,
+    what: &str,
+    ids: Vec<DatasetId>,
+    manifest: Option<String>,
+) -> (EventKind, String, Vec<DatasetId>, Option<String>) {
+    let kind = if pinned {
+        EventKind::Pin
+    } else {
+        EventKind::Unpin
+    };
+    (kind, format!("{} {what}", kind.as_str()), ids, manifest)
+}
+
 pub(super) fn now_ms() -> i64 {
     now().0 as i64
 }
@@ -252,39 +267,19 @@ impl WorkbenchApp {
                 Ok(())
             }
             LibraryAction::Pin(id, pinned) => {
+                let summary = format!("dataset {}", id.short());
+                let target = crate::store::Resolved::Dataset(id.clone());
                 let link = self.store.as_mut().expect("checked");
-                let r = link
-                    .store
-                    .set_pinned(&crate::store::Resolved::Dataset(id.clone()), pinned);
-                let kind = if pinned {
-                    EventKind::Pin
-                } else {
-                    EventKind::Unpin
-                };
-                event = Some((
-                    kind,
-                    format!("{} dataset {}", kind.as_str(), id.short()),
-                    vec![id],
-                    None,
-                ));
+                let r = link.store.set_pinned(&target, pinned);
+                event = Some(pin_event(pinned, &summary, vec![id], None));
                 r
             }
             LibraryAction::PinManifest(mid, pinned) => {
+                let summary = format!("manifest {}", crate::ids::short_hex(&mid));
+                let target = crate::store::Resolved::Manifest(mid.clone());
                 let link = self.store.as_mut().expect("checked");
-                let r = link
-                    .store
-                    .set_pinned(&crate::store::Resolved::Manifest(mid.clone()), pinned);
-                let kind = if pinned {
-                    EventKind::Pin
-                } else {
-                    EventKind::Unpin
-                };
-                event = Some((
-                    kind,
-                    format!("{} manifest {}", kind.as_str(), crate::ids::short_hex(&mid)),
-                    Vec::new(),
-                    Some(mid),
-                ));
+                let r = link.store.set_pinned(&target, pinned);
+                event = Some(pin_event(pinned, &summary, Vec::new(), Some(mid)));
                 r
             }
             // A trace on the canvas stays there, and stays out of the store for the rest

@@ -5,10 +5,10 @@
 //! one again replaces it, which is how a continuous edit folded into the last event
 //! reaches the store.
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, begin_write, index_error};
 
 /// One event as the store keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -86,14 +86,8 @@ impl Store {
         events: &[StoredEvent],
     ) -> Result<(), StoreError> {
         let index = self.root.join("index.sqlite");
-        let sql = |source| StoreError::Index {
-            path: index.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let sql = index_error(&index);
+        let tx = begin_write(&mut self.conn, &index)?;
         tx.execute(
             "INSERT OR IGNORE INTO sessions(id, frontend, started_ms) VALUES (?1, ?2, ?3)",
             params![session.id, session.frontend, session.started_ms],

@@ -16,10 +16,10 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, begin_write, index_error};
 use crate::ids::sha256_hex;
 
 /// The folder under the store root.
@@ -692,14 +692,8 @@ impl Store {
             return Ok(report);
         }
         let index = self.root.join("index.sqlite");
-        let sql = |source| StoreError::Index {
-            path: index.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let sql = index_error(&index);
+        let tx = begin_write(&mut self.conn, &index)?;
         for (is_new, ix) in &fresh {
             // Two files claiming one id: the later one replaces the earlier row, and
             // both are still on disk; the id-vs-file-name check marks the odd one broken.
@@ -883,14 +877,8 @@ impl Store {
             source,
         })?;
         let index = self.root.join("index.sqlite");
-        let sql = |source| StoreError::Index {
-            path: index.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let sql = index_error(&index);
+        let tx = begin_write(&mut self.conn, &index)?;
         put_indexed(&tx, &ix).map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(ix.row)

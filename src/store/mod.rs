@@ -379,6 +379,24 @@ pub struct Loaded {
     pub source_sha256: Option<String>,
 }
 
+/// The index's errors, naming the index file.
+fn index_error(index: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |source| StoreError::Index {
+        path: index.to_path_buf(),
+        source,
+    }
+}
+
+/// Begins a write: `BEGIN IMMEDIATE`, so one writer at a time across processes (the
+/// others wait up to the busy timeout).
+fn begin_write<'c>(
+    conn: &'c mut Connection,
+    index: &Path,
+) -> Result<rusqlite::Transaction<'c>, StoreError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(index_error(index))
+}
+
 /// An open store.
 pub struct Store {
     root: PathBuf,
@@ -460,10 +478,7 @@ impl Store {
             blob::create_dirs(&dir).map_err(io(&dir))?;
         }
         let index = root.join("index.sqlite");
-        let sql = |source| StoreError::Index {
-            path: index.clone(),
-            source,
-        };
+        let sql = index_error(&index);
         let conn = Connection::open(&index).map_err(sql)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         // WAL: readers never block the writer; FULL: a committed transaction survives
@@ -491,14 +506,8 @@ impl Store {
 
     fn init_schema(&mut self) -> Result<(), StoreError> {
         let index = self.root.join("index.sqlite");
-        let sql = |source| StoreError::Index {
-            path: index.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let sql = index_error(&index);
+        let tx = begin_write(&mut self.conn, &index)?;
         tx.execute_batch(schema::SCHEMA).map_err(sql)?;
         let found: Option<String> = tx
             .query_row(
@@ -696,15 +705,9 @@ impl Store {
         now_ms: i64,
     ) -> Result<Option<Vec<PutOutcome>>, StoreError> {
         let index = self.root.join("index.sqlite");
-        let sql = |source| StoreError::Index {
-            path: index.clone(),
-            source,
-        };
+        let sql = index_error(&index);
         let blobs = self.blobs_dir();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let tx = begin_write(&mut self.conn, &index)?;
         let mut outcomes = Vec::with_capacity(items.len());
         for (item, source) in items.iter().zip(sources) {
             if !blob::fan_out(&blobs, item.id.as_str()).is_file() {
@@ -1190,16 +1193,10 @@ impl Store {
         expect_last_seen: Option<i64>,
     ) -> Result<bool, StoreError> {
         let index = self.root.join("index.sqlite");
-        let sql = |source| StoreError::Index {
-            path: index.clone(),
-            source,
-        };
+        let sql = index_error(&index);
         let blob = self.blob_path(id);
         let trash = self.root.join("trash").join(id.as_str());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let tx = begin_write(&mut self.conn, &index)?;
         let row: Option<(bool, i64)> = tx
             .query_row(
                 "SELECT pinned, last_seen_ms FROM datasets WHERE id = ?1",
@@ -1245,15 +1242,9 @@ impl Store {
     /// `gc` in any process keeps them while this process runs.
     pub fn hold(&mut self, ids: &[DatasetId], now_ms: i64) -> Result<(), StoreError> {
         let index = self.root.join("index.sqlite");
-        let sql = |source| StoreError::Index {
-            path: index.clone(),
-            source,
-        };
+        let sql = index_error(&index);
         let pid = i64::from(std::process::id());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let tx = begin_write(&mut self.conn, &index)?;
         tx.execute("DELETE FROM holds WHERE pid = ?1", [pid])
             .map_err(sql)?;
         for id in ids {

@@ -160,19 +160,6 @@ fn dec_deg(text: &str) -> Option<f64> {
     (deg.abs() <= 90.0).then_some(deg)
 }
 
-/// `YYYY-MM-DD` from days since 1970-01-01 (H. Hinnant's algorithm).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 /// UTC text for a Modified Julian Date (to the millisecond).
 fn utc_of_mjd(mjd: f64) -> Option<String> {
     if !mjd.is_finite() || !(0.0..200_000.0).contains(&mjd) {
@@ -182,7 +169,7 @@ fn utc_of_mjd(mjd: f64) -> Option<String> {
     let ms_total = ((mjd - 40_587.0) * 86_400_000.0).round() as i64;
     let days = ms_total.div_euclid(86_400_000);
     let ms = ms_total.rem_euclid(86_400_000);
-    let (y, mo, d) = civil(days);
+    let (y, mo, d) = crate::textfmt::civil_from_days(days);
     Some(format!(
         "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}",
         ms / 3_600_000,

@@ -90,7 +90,8 @@ pub struct CorrectionParams {
 }
 
 impl CorrectionParams {
-    fn observation(&self) -> Observation {
+    /// The observation these parameters describe.
+    pub fn observation(&self) -> Observation {
         Observation {
             utc: self.utc.clone(),
             ra_deg: self.ra_deg,

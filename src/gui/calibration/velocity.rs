@@ -2,9 +2,7 @@
 
 use crate::gui::calibration::{FormContext, TransformForm, number};
 use crate::ids::DatasetId;
-use crate::transforms::barycentric::{
-    CorrectionKind, Observation, Site, radial_velocity_correction_m_per_s,
-};
+use crate::transforms::barycentric::{CorrectionKind, Site, radial_velocity_correction_m_per_s};
 use crate::transforms::observation::{SITES, prefill};
 use crate::transforms::registry::{CorrectionParams, Step, VelocityParams};
 use crate::transforms::velocity::{Convention, Frame};
@@ -98,8 +96,10 @@ impl VelocityForm {
         };
     }
 
-    fn observation(&self) -> Observation {
-        Observation {
+    /// The correction the form describes (what the step records).
+    fn correction(&self) -> CorrectionParams {
+        CorrectionParams {
+            kind: self.kind(),
             utc: self.utc.clone(),
             ra_deg: self.ra_deg,
             dec_deg: self.dec_deg,
@@ -206,7 +206,7 @@ impl TransformForm for VelocityForm {
             let metadata = d.spectrum.metadata.clone();
             self.fill_from(&metadata);
         }
-        match radial_velocity_correction_m_per_s(self.kind(), &self.observation()) {
+        match radial_velocity_correction_m_per_s(self.kind(), &self.correction().observation()) {
             Ok(m_per_s) => {
                 ui.strong(format!(
                     "Correction: {:+.4} km/s ({kind}), added to the shift",
@@ -224,15 +224,8 @@ impl TransformForm for VelocityForm {
             rv_kms: self.rv_kms,
             frame: self.frame,
             convention: self.convention,
-            correction: (self.compute_correction && self.frame != Frame::Topocentric).then(|| {
-                CorrectionParams {
-                    kind: self.kind(),
-                    utc: self.utc.clone(),
-                    ra_deg: self.ra_deg,
-                    dec_deg: self.dec_deg,
-                    site: self.site,
-                }
-            }),
+            correction: (self.compute_correction && self.frame != Frame::Topocentric)
+                .then(|| self.correction()),
         }))
     }
 }
