@@ -8,7 +8,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::Failure;
-use super::store_verbs::{now_ms, open, store_failure};
+use super::store_verbs::{json, now_ms, open, print, store_failure};
 use crate::ids::DatasetId;
 use crate::provenance::knowledge::{Origin, note_entry};
 use crate::session::persist::HistoryWriter;
@@ -103,16 +103,6 @@ pub(super) fn record(kind: EventKind, summary: String, dataset_ids: Vec<DatasetI
         manifest_id: None,
         log_entry: None,
     }
-}
-
-fn print(text: &str) -> Result<(), Failure> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}").map_err(|e| Failure::bad_input(format!("stdout: {e}")))
-}
-
-fn json(value: &impl Serialize) -> String {
-    serde_json::to_string_pretty(value).expect("plain data serializes")
 }
 
 /// `history [--session ID] [--kind K] [--dataset ID] [--json]`.

@@ -138,12 +138,14 @@ pub(super) fn store_failure(e: StoreError) -> Failure {
     Failure::bad_input(format!("store: {e}"))
 }
 
-fn print(text: &str) -> Result<(), Failure> {
+/// Prints one block of text on stdout.
+pub(super) fn print(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}").map_err(|e| Failure::bad_input(format!("stdout: {e}")))
 }
 
-fn json(value: &impl serde::Serialize) -> String {
+/// Pretty JSON of plain data.
+pub(super) fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).expect("plain data serializes")
 }
 

@@ -160,6 +160,38 @@ pub fn write_export_entry(
     Ok(id)
 }
 
+/// A Markdown line as plain words, for a title: `[text](target)` becomes `text`, and
+/// emphasis and code marks (`*`, `_` at word edges, `` ` ``) go.
+fn plain_text(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        match after.find("](").and_then(|close| {
+            after[close + 2..]
+                .find(')')
+                .map(|end| (close, close + 2 + end))
+        }) {
+            Some((close, end)) => {
+                out.push_str(&rest[..open]);
+                out.push_str(&after[..close]);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    let out = out.replace(['`', '*'], "");
+    out.split_whitespace()
+        .map(|w| w.trim_matches('_'))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A note the user wrote, about `datasets` and (optionally) an exported view.
 pub fn note_entry(
     text: &str,
@@ -168,14 +200,12 @@ pub fn note_entry(
     origin: &Origin,
     now_ms: i64,
 ) -> LogEntry {
-    let title: String = text
+    let first = text
         .lines()
         .map(|l| l.trim().trim_start_matches('#').trim())
         .find(|l| !l.is_empty())
-        .unwrap_or("Note")
-        .chars()
-        .take(80)
-        .collect();
+        .unwrap_or("Note");
+    let title: String = plain_text(first).chars().take(80).collect();
     let hash = sha256_hex(format!("{now_ms}\n{}\n{text}", origin.session_id).as_bytes());
     let mut body = text.to_string();
     if !body.ends_with('\n') {
@@ -280,4 +310,20 @@ pub fn rebuild_from_store(
         records: session.records().to_vec(),
         view: manifest.view_state,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_text;
+
+    #[test]
+    fn titles_read_as_plain_words() {
+        assert_eq!(
+            plain_text("Decision: trust the **red** arm. See [the M6](dataset:e7f6)."),
+            "Decision: trust the red arm. See the M6."
+        );
+        assert_eq!(plain_text("`code` and _emph_ [open"), "code and emph [open");
+        assert_eq!(plain_text("a [b] (c) [d](e"), "a [b] (c) [d](e");
+        assert_eq!(plain_text("snake_case stays"), "snake_case stays");
+    }
 }
