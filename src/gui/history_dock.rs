@@ -154,7 +154,13 @@ impl HistoryView {
                 }
                 k if k.is_record() => {}
                 _ => {
-                    stack.truncate(e.undo_position.saturating_sub(1));
+                    // The session's stack now holds `undo_position` entries with this
+                    // change on top: keep the newest below it (at its depth limit the
+                    // session dropped its oldest entry instead of growing).
+                    let below = e.undo_position.saturating_sub(1);
+                    if stack.len() > below {
+                        stack.drain(..stack.len() - below);
+                    }
                     stack.push(e.seq);
                     redo.clear();
                 }
@@ -495,4 +501,49 @@ pub fn history_dock(
     });
     view.rows_drawn = drawn;
     links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::Command;
+
+    fn marks(session: &Session) -> (Option<u64>, Vec<u64>) {
+        let mut view = HistoryView::default();
+        view.sync_live("s", session.history());
+        let mut undone: Vec<u64> = view.undone.iter().copied().collect();
+        undone.sort_unstable();
+        (view.current, undone)
+    }
+
+    #[test]
+    fn undone_changes_and_the_current_position_follow_undo_redo_and_new_edits() {
+        let mut s = Session::default();
+        for k in 0..4 {
+            s.apply(Command::SetCrosshair(k % 2 == 1)).unwrap();
+        }
+        // Events 1–4; undo twice: 4 and 3 are undone, 2 is current.
+        s.apply(Command::Undo).unwrap();
+        s.apply(Command::Undo).unwrap();
+        assert_eq!(marks(&s), (Some(2), vec![3, 4]));
+        s.apply(Command::Redo).unwrap();
+        assert_eq!(marks(&s), (Some(3), vec![4]));
+        // A new edit drops what redo could bring back.
+        s.apply(Command::SetUncertainty(true)).unwrap();
+        assert_eq!(marks(&s), (Some(8), vec![]));
+    }
+
+    #[test]
+    fn past_the_undo_depth_the_marks_stay_right() {
+        let mut s = Session::default();
+        let n = 230;
+        for k in 0..n {
+            s.apply(Command::SetCrosshair(k % 2 == 1)).unwrap();
+        }
+        s.apply(Command::Undo).unwrap();
+        s.apply(Command::Undo).unwrap();
+        s.apply(Command::Undo).unwrap();
+        let n = n as u64;
+        assert_eq!(marks(&s), (Some(n - 3), vec![n - 2, n - 1, n]));
+    }
 }
