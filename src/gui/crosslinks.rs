@@ -114,7 +114,6 @@ impl WorkbenchApp {
             manifest_id,
             log_entry,
         }));
-        self.history_view.invalidate();
     }
 
     /// Opens what a link names, wherever it was clicked.
@@ -349,7 +348,7 @@ impl WorkbenchApp {
                 if self.history_failed.take().is_some() {
                     self.notify("Library store: the History is saved again".into());
                 }
-                self.history_view.invalidate();
+                // The dock lists this session's events from memory: nothing to re-read.
             }
             Err(e) => {
                 // The events stay in the session and are written when the store works.
@@ -397,7 +396,6 @@ impl WorkbenchApp {
                 self.stored
                     .extend(rebuild.datasets.iter().map(|d| d.id.clone()));
                 self.apply(Command::Rebuild(Box::new(rebuild)));
-                self.history_view.invalidate();
                 self.notify(format!(
                     "rebuilt the view of manifest {}",
                     crate::ids::short_hex(mid)

@@ -43,13 +43,13 @@ pub struct DatasetFilter {
 }
 
 /// What the filtered indices were computed for: row count, kind, datasets, manifest,
-/// and whether the rows are this session's.
+/// and the source.
 type FilterKey = (
     usize,
     Option<EventKind>,
     Option<DatasetFilter>,
     Option<String>,
-    bool,
+    HistorySource,
 );
 
 /// The dock's state.
@@ -69,8 +69,11 @@ pub struct HistoryView {
     /// the current state follows.
     undone: std::collections::HashSet<u64>,
     current: Option<u64>,
-    /// Rows read from the store for a stored source, and the filter they were read for.
+    /// Rows read from the store for a stored source, and the filter they were read for
+    /// (for all sessions: every session but this one, whose rows are `live`).
     stored: Option<(EventFilter, Vec<StoredEvent>)>,
+    /// This window's session ID.
+    current_session: String,
     sessions: Option<Vec<SessionRow>>,
     /// Indices into the listed rows that pass the filters, and the key they were made for.
     filtered: Vec<usize>,
@@ -177,8 +180,11 @@ impl HistoryView {
             HistorySource::Stored(s) => Some(s.clone()),
             HistorySource::AllStored => None,
         };
+        let exclude_session =
+            (self.source == HistorySource::AllStored).then(|| self.current_session.clone());
         Some(EventFilter {
             session_id,
+            exclude_session,
             kind: self.kind.map(|k| k.as_str().to_string()),
             // A single dataset narrows in SQL; a chain is filtered below.
             dataset_id: self
@@ -191,21 +197,41 @@ impl HistoryView {
         })
     }
 
-    fn rows(&self) -> &[StoredEvent] {
+    fn stored_rows(&self) -> &[StoredEvent] {
         match (&self.source, &self.stored) {
-            (HistorySource::ThisSession, _) => &self.live,
+            (HistorySource::ThisSession, _) | (_, None) => &[],
             (_, Some((_, rows))) => rows,
-            _ => &[],
+        }
+    }
+
+    /// How many rows the source lists: stored ones, then (this session, all sessions)
+    /// this session's own from memory.
+    fn row_count(&self) -> usize {
+        let live = match self.source {
+            HistorySource::Stored(_) => 0,
+            _ => self.live.len(),
+        };
+        self.stored_rows().len() + live
+    }
+
+    fn row(&self, k: usize) -> Option<&StoredEvent> {
+        let stored = self.stored_rows();
+        match stored.get(k) {
+            Some(e) => Some(e),
+            None if !matches!(self.source, HistorySource::Stored(_)) => {
+                self.live.get(k - stored.len())
+            }
+            None => None,
         }
     }
 
     fn refilter(&mut self) {
         let key = (
-            self.rows().len(),
+            self.row_count(),
             self.kind,
             self.datasets.clone(),
             self.manifest.clone(),
-            self.source == HistorySource::ThisSession,
+            self.source.clone(),
         );
         if self.filtered_key.as_ref() == Some(&key) {
             return;
@@ -216,10 +242,8 @@ impl HistoryView {
             .as_ref()
             .map(|f| f.ids.iter().map(|d| d.to_string()).collect());
         let steps_only = self.datasets.as_ref().is_some_and(|f| f.steps_only);
-        let filtered = self
-            .rows()
-            .iter()
-            .enumerate()
+        let filtered = (0..self.row_count())
+            .filter_map(|k| self.row(k).map(|e| (k, e)))
             .filter(|(_, e)| kind.is_none_or(|k| e.kind == k))
             .filter(|(_, e)| {
                 ids.as_ref()
@@ -239,7 +263,7 @@ impl HistoryView {
 
     /// The rows passing the filters now, oldest first (tests read them).
     pub fn listed(&self) -> Vec<&StoredEvent> {
-        self.filtered.iter().map(|&k| &self.rows()[k]).collect()
+        self.filtered.iter().filter_map(|&k| self.row(k)).collect()
     }
 }
 
@@ -283,6 +307,9 @@ pub fn history_dock(
     store: Option<&Store>,
 ) -> Vec<Link> {
     let mut links = Vec::new();
+    if view.current_session != session_id {
+        view.current_session = session_id.to_string();
+    }
 
     ui.horizontal_wrapped(|ui| {
         ui.heading("History");
@@ -369,13 +396,13 @@ pub fn history_dock(
     }
     view.refilter();
     let n = view.filtered.len();
-    if view.source != HistorySource::ThisSession && view.rows().len() >= STORED_LIMIT {
+    if view.stored_rows().len() >= STORED_LIMIT {
         ui.weak(format!(
             "The newest {STORED_LIMIT} events; `spectra-workbench history` lists them all."
         ));
     }
     if n == 0 {
-        ui.label(if view.rows().is_empty() {
+        ui.label(if view.row_count() == 0 {
             "No events yet."
         } else {
             "No event matches the filters."
@@ -383,8 +410,7 @@ pub fn history_dock(
     }
     let focus_index = view.focus.as_ref().and_then(|(s, seq)| {
         view.filtered.iter().position(|&k| {
-            view.rows()
-                .get(k)
+            view.row(k)
                 .is_some_and(|e| &e.session_id == s && e.seq == *seq)
         })
     });
@@ -405,7 +431,7 @@ pub fn history_dock(
     area.show_rows(ui, ROW_HEIGHT, n, |ui, range| {
         for k in range {
             drawn += 1;
-            let Some(e) = view.filtered.get(k).and_then(|&i| view.rows().get(i)) else {
+            let Some(e) = view.filtered.get(k).and_then(|&i| view.row(i)) else {
                 continue;
             };
             let focused = Some(k) == focus_index;

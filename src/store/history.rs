@@ -46,6 +46,8 @@ pub struct SessionRow {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventFilter {
     pub session_id: Option<String>,
+    /// Leave this session out (the GUI lists its own from memory).
+    pub exclude_session: Option<String>,
     pub kind: Option<String>,
     pub dataset_id: Option<String>,
     pub manifest_id: Option<String>,
@@ -148,6 +150,7 @@ impl Store {
             }
         };
         clause(&mut sql, " AND e.session_id = ?", &filter.session_id);
+        clause(&mut sql, " AND e.session_id != ?", &filter.exclude_session);
         clause(&mut sql, " AND e.kind = ?", &filter.kind);
         clause(
             &mut sql,
