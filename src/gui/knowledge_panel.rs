@@ -73,6 +73,8 @@ pub struct KnowledgeView {
     /// An error reading the selected entry.
     problem: Option<String>,
     cache: CommonMarkCache,
+    /// The shown entry's `scheme:target` link destinations (its link hooks).
+    hooks: Vec<String>,
     pub editor: Option<NoteEditor>,
     /// Rows drawn in the last frame (benchmarks read it).
     pub rows_drawn: usize,
@@ -147,8 +149,21 @@ pub fn knowledge_panel(
         view.missing.clear();
         match store.read_log_entry(&id) {
             Ok(Some(loaded)) => {
-                // The hooks are the shown entry's links only.
+                // The hooks are the shown entry's links only, found once when it loads.
                 view.cache.link_hooks_clear();
+                view.hooks = loaded
+                    .entry
+                    .as_ref()
+                    .map(|e| {
+                        body_links(&e.body)
+                            .into_iter()
+                            .map(|(k, t)| format!("{k}:{t}"))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for h in &view.hooks {
+                    view.cache.add_link_hook(h.clone());
+                }
                 for (kind, target) in loaded
                     .entry
                     .as_ref()
@@ -330,8 +345,23 @@ pub fn knowledge_panel(
             ),
         );
     }
-    let body = match (&loaded.entry, &loaded.text) {
-        (Some(e), _) => Some(e.body.clone()),
+    match (&loaded.entry, &loaded.text) {
+        (Some(e), _) => {
+            // Borrowed, not copied: this runs every frame.
+            egui::ScrollArea::vertical()
+                .id_salt("knowledge_entry")
+                .auto_shrink([false, true])
+                .show(ui, |ui| {
+                    CommonMarkViewer::new().show(ui, &mut view.cache, &e.body);
+                });
+            for h in &view.hooks {
+                if view.cache.get_link_hook(h) == Some(true)
+                    && let Some(link) = Link::parse(h, session.as_deref())
+                {
+                    actions.push(KnowledgeAction::Follow(link));
+                }
+            }
+        }
         (None, Some(text)) => {
             // Broken front matter: the file as it is, as text, untouched.
             egui::ScrollArea::vertical()
@@ -339,31 +369,8 @@ pub fn knowledge_panel(
                 .show(ui, |ui| {
                     ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap());
                 });
-            None
         }
-        (None, None) => None,
-    };
-    if let Some(body) = body {
-        let hooks: Vec<String> = body_links(&body)
-            .into_iter()
-            .map(|(k, t)| format!("{k}:{t}"))
-            .collect();
-        for h in &hooks {
-            view.cache.add_link_hook(h.clone());
-        }
-        egui::ScrollArea::vertical()
-            .id_salt("knowledge_entry")
-            .auto_shrink([false, true])
-            .show(ui, |ui| {
-                CommonMarkViewer::new().show(ui, &mut view.cache, &body);
-            });
-        for h in &hooks {
-            if view.cache.get_link_hook(h) == Some(true)
-                && let Some(link) = Link::parse(h, session.as_deref())
-            {
-                actions.push(KnowledgeAction::Follow(link));
-            }
-        }
+        (None, None) => {}
     }
     actions
 }
