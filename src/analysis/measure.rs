@@ -130,10 +130,10 @@ fn invert3(a: [[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
 }
 
 /// A fit's parameters (A, μ, s), their covariance, χ² and iterations.
-type Fitted = ([f64; 3], [[f64; 3]; 3], f64, usize);
+pub(crate) type Fitted = ([f64; 3], [[f64; 3]; 3], f64, usize);
 
 /// Fits A·exp(−(x − μ)²/2s²) to (x, g) with weights `w`, from `start`.
-fn fit_gaussian(x: &[f64], g: &[f64], w: &[f64], start: [f64; 3]) -> Option<Fitted> {
+pub(crate) fn fit_gaussian(x: &[f64], g: &[f64], w: &[f64], start: [f64; 3]) -> Option<Fitted> {
     let chi2 = |p: &[f64; 3]| -> f64 {
         x.iter()
             .zip(g)

@@ -3,3 +3,5 @@
 //! clock, no global state.
 
 pub mod measure;
+pub mod linelist;
+pub mod xcorr;

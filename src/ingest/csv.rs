@@ -254,6 +254,21 @@ fn resolve_column(
     }
 }
 
+/// The medium a leading comment line states, as `# medium: air` or `# medium: vacuum`
+/// (the form this app's templates and line lists use; case-insensitive).
+fn comment_medium(line: &str) -> Option<crate::spectrum::Medium> {
+    let body = line.trim_start().trim_start_matches(['#', '%', '!', '/']).trim();
+    let (key, value) = body.split_once(':')?;
+    if !key.trim().eq_ignore_ascii_case("medium") {
+        return None;
+    }
+    match value.trim().to_ascii_lowercase().as_str() {
+        "air" => Some(crate::spectrum::Medium::Air),
+        "vacuum" => Some(crate::spectrum::Medium::Vacuum),
+        _ => None,
+    }
+}
+
 /// Parses delimited text into one spectrum. `name` becomes the spectrum's name.
 pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded, IngestProblem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -267,9 +282,11 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
         .filter(|(_, l)| !l.trim().is_empty());
     let mut last_comment: Option<&str> = None;
     let mut first: Option<(usize, &str)> = None;
+    let mut medium = crate::spectrum::Medium::Unknown;
     for (no, line) in lines.by_ref() {
         if is_comment(line) {
             last_comment = Some(line);
+            medium = comment_medium(line).unwrap_or(medium);
         } else {
             first = Some((no, line));
             break;
@@ -540,6 +557,9 @@ pub fn parse_csv(text: &str, name: &str, options: &ReadOptions) -> Result<Loaded
     spectrum
         .metadata
         .push(("x_unit_in_file".into(), x_unit.cli_name().into()));
+    if medium != crate::spectrum::Medium::Unknown {
+        spectrum.medium = medium;
+    }
     Ok(Loaded {
         format: "csv",
         spectra: vec![spectrum],
@@ -791,6 +811,17 @@ mod tests {
         let s = &l.spectra[0];
         assert_eq!(s.x_nm(), &[500.0, 600.0]);
         assert_eq!(s.sigma(), Some(&[0.1, 0.2][..]));
+    }
+
+    #[test]
+    fn a_leading_medium_comment_sets_the_medium() {
+        let l = parse("# medium: air\nnm,flux\n500,1\n501,2\n").unwrap();
+        assert_eq!(l.spectra[0].medium, crate::spectrum::Medium::Air);
+        let l = parse("# Medium : VACUUM\n500,1\n501,2\n").unwrap();
+        assert_eq!(l.spectra[0].medium, crate::spectrum::Medium::Vacuum);
+        // Anything else leaves it unknown rather than guessing.
+        let l = parse("# medium: glass\n500,1\n501,2\n").unwrap();
+        assert_eq!(l.spectra[0].medium, crate::spectrum::Medium::Unknown);
     }
 
     #[test]
