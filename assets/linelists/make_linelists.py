@@ -88,9 +88,9 @@ def write(path, header, rows):
     for key, value in header:
         buf.write(f"# {key}: {value}\n")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["species", "wavelength_nm", "strength", "label", "source"])
-    for species, nm, strength, label, source in rows:
-        w.writerow([species, f"{nm:.5f}", "" if strength is None else f"{strength:g}", label, source])
+    w.writerow(["species", "wavelength_nm", "strength", "label", "source", "type"])
+    for species, nm, strength, label, source, kind in rows:
+        w.writerow([species, f"{nm:.5f}", "" if strength is None else f"{strength:g}", label, source, kind])
     (HERE / path).write_text(buf.getvalue(), encoding="utf-8")
     print(f"wrote {path}: {len(rows)} lines")
 
@@ -100,11 +100,11 @@ def main():
         z = fetch(tmp)
         lt, jd, sp = z["linetools"], z["jdaviz"], z["splat"]
 
-        recomb = [(recomb_species(r[0]), float(r[1]) / 10, float(r[2]), r[0], "linetools galaxy_recomb")
+        recomb = [(recomb_species(r[0]), float(r[1]) / 10, float(r[2]), r[0], "linetools galaxy_recomb", "emission")
                   for r in linetools_rows(lt, "galaxy_recomb")]
-        forbidden = [(forbidden_species(r[0]), float(r[1]) / 10, None, r[0], "linetools galaxy_forbidden")
+        forbidden = [(forbidden_species(r[0]), float(r[1]) / 10, None, r[0], "linetools galaxy_forbidden", "emission")
                      for r in linetools_rows(lt, "galaxy_forbidden")]
-        absorption = [(abs_species(r[1]), float(r[0]) / 10, None, r[1], "linetools galaxy_abs")
+        absorption = [(abs_species(r[1]), float(r[0]) / 10, None, r[1], "linetools galaxy_abs", "absorption")
                       for r in linetools_rows(lt, "galaxy_abs")]
 
         # Galaxy rest-frame list: linetools' three lists as they are (vacuum).
@@ -123,7 +123,7 @@ def main():
                 continue
             wq = float(r["Weight-Quasar"])
             qso.append((r["Line Name"], float(r["Rest Value"]) / 10, wq if wq > 0 else None,
-                        f'{r["Line Name"]} {r["Type"].lower()}', "jdaviz SDSS.csv"))
+                        f'{r["Line Name"]} {r["Type"].lower()}', "jdaviz SDSS.csv", r["Type"].lower()))
         write("qso.csv", [
             ("name", "QSO and galaxy lines used by SDSS"),
             ("medium", "vacuum"),
@@ -141,14 +141,14 @@ def main():
             if name in wanted and float(r["Rest Value"]) > 3000:
                 air = float(r["Rest Value"])
                 strong.append((name, vac_from_air_A(air) / 10, None, f"{name} {air:g} (air)",
-                               "jdaviz Common_Galactic_2000A-11000A (air, to vacuum by Morton 2000)"))
+                               "jdaviz Common_Galactic_2000A-11000A (air, to vacuum by Morton 2000)", ""))
         stellar = csv.DictReader(io.StringIO(read(jd, "jdaviz/data/linelists/Common_stellar.csv")))
         for r in stellar:
             name = r["Line Name"].strip()
             if name == "Fe I":
                 air = float(r["Rest Value"])
                 strong.append(("Fe I", vac_from_air_A(air) / 10, None, f"Fe I {air:g} (air)",
-                               "jdaviz Common_stellar (air, to vacuum by Morton 2000)"))
+                               "jdaviz Common_stellar (air, to vacuum by Morton 2000)", ""))
         src = read(sp, "splat/initialize.py")
         for key, species in [("k", "K I"), ("na", "Na I"), ("al", "Al I"), ("caii", "Ca II")]:
             m = re.search(r"\n\s*'" + key + r"': \{[^\n]*'wavelengths': \[(.*)\]\}", src)
@@ -157,7 +157,7 @@ def main():
                     um = float(value)
                     if (key != "k" and um < 1.0) or (key == "na" and um < 1.1):
                         continue  # optical members come from linetools above
-                    strong.append((species, um * 1000, None, f"{species} {um:g} µm", "splat 1.14 FEATURE_LABELS"))
+                    strong.append((species, um * 1000, None, f"{species} {um:g} µm", "splat 1.14 FEATURE_LABELS", "absorption"))
         write("strong_lines.csv", [
             ("name", "Strong optical and near-infrared atomic and nebular lines"),
             ("medium", "vacuum"),
@@ -165,6 +165,7 @@ def main():
             ("licence", "BSD-3-Clause (linetools, jdaviz); MIT (splat)"),
             ("strength", "case-B ratio to H-beta for H and He recombination lines (linetools); blank elsewhere"),
             ("note", "air values were converted to vacuum with Morton (2000) eq. 8; the source column says which"),
+            ("type", "emission/absorption as the source groups them (linetools recombination and forbidden lines: emission; its absorption list and SPLAT's dwarf lines: absorption); blank where the source does not say"),
         ], strong)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 KEEP = {  # MARZ id -> (file stem, description of the source MARZ gives)
+    "1": ("marz_a_star", "A1 star (MARZ 'A Star', a1star_b)"),
     "2": ("marz_k_star", "K0 star (MARZ 'K Star', k0star_b)"),
     "5": ("marz_g_star", "G star (MARZ 'G Star')"),
     "6": ("marz_early_type_galaxy", "early-type absorption galaxy (MARZ; SDSS spEigenGal-55740 id 41)"),

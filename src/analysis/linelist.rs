@@ -5,11 +5,22 @@
 //! required, because a list that does not say which it is cannot be placed on a spectrum
 //! to better than ≈ 80 km/s in the optical (jdaviz #1517). Columns: `species`, a
 //! wavelength column whose header names its unit (`wavelength_nm`, `wavelength_A`,
-//! `wavelength_um`), and optionally `strength`, `label` and `source`.
+//! `wavelength_um`), and optionally `strength`, `label`, `source` and `type`
+//! (`emission` or `absorption`).
 
 use crate::spectrum::Medium;
 use crate::transforms::airvac::{AirFormula, air_from_vacuum_nm, vacuum_from_air_nm};
 use serde::Serialize;
+
+/// Whether a line is seen in emission or absorption, where the list says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    Emission,
+    Absorption,
+    #[default]
+    Unknown,
+}
 
 /// One line of a list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -25,6 +36,8 @@ pub struct Line {
     pub label: String,
     /// Where this line's value comes from (a list may merge several sources).
     pub source: String,
+    /// Emission or absorption (`type` column), when the list says.
+    pub kind: LineKind,
 }
 
 /// A line list with its provenance.
@@ -190,6 +203,7 @@ pub fn parse(key: &str, text: &str) -> Result<LineList, LineListError> {
     let strength_col = col("strength");
     let label_col = col("label");
     let source_col = col("source");
+    let type_col = col("type");
     let mut lines = Vec::new();
     for (no, row) in rows {
         let f = split_csv(row);
@@ -229,6 +243,12 @@ pub fn parse(key: &str, text: &str) -> Result<LineList, LineListError> {
             strength,
             label,
             source: source_col.map(cell).unwrap_or("").to_string(),
+            kind: match type_col.map(cell).unwrap_or("") {
+                "" => LineKind::Unknown,
+                t if t.eq_ignore_ascii_case("emission") => LineKind::Emission,
+                t if t.eq_ignore_ascii_case("absorption") => LineKind::Absorption,
+                t => return Err(bad(format!("type '{t}' is neither emission nor absorption"))),
+            },
         });
     }
     if lines.is_empty() {

@@ -5,3 +5,4 @@
 pub mod measure;
 pub mod linelist;
 pub mod xcorr;
+pub mod templates;

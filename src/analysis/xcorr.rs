@@ -6,8 +6,9 @@
 //! continuum removed (medians of blocks of [`RvRequest::continuum_px`] native pixels, linearly
 //! interpolated between block centres, subtracted and divided by the median continuum),
 //! masked samples and telluric bands set to zero, the spectrum weighted by σ⁻² (σ
-//! normalised to its median; no weights without σ), and both ends of each cosine-tapered
-//! (apodized) over [`RvRequest::apodize_fraction`] of its span. The correlation
+//! normalised to its median and smoothed; no weights without σ), and the spectrum's ends
+//! cosine-tapered (apodized) over [`RvRequest::apodize_fraction`] of its span: the taper
+//! is a weight, so the template, the model, is left untapered. The correlation
 //! c(k) = Σᵢ s(i)·t(i − k) runs by FFT (overlap-save, several blocks per batched
 //! transform) over the lags the grid needs plus a margin for the peak fit.
 //!
@@ -16,8 +17,9 @@
 //! answer when it converges. Its uncertainty is first-order propagation of the spectrum's
 //! σ through the whole chain (interpolation, continuum scale, weights, taper) into the
 //! peak position: σ_κ = √(Σⱼ σⱼ² gⱼ²) / |c''(κ̂)|, with gⱼ = ∂c'(κ̂)/∂yⱼ and c'' the
-//! fitted curvature. Without σ, σ is estimated from the MAD of the residuals to the
-//! scaled, shifted template, and a warning says so. The Tonry–Davis r = h/(√2 σₐ) (σₐ:
+//! fitted curvature, scaled by √χ² when the residuals to the scaled, shifted template
+//! exceed σ (template mismatch; the Birge ratio). Without σ, σ is estimated from the MAD
+//! of those residuals, and a warning says so. The Tonry–Davis r = h/(√2 σₐ) (σₐ:
 //! the rms of the correlation's antisymmetric part about the peak) and their error
 //! (3/8)·FWHM/(1 + r) are reported beside it. A quality class comes from MARZ's figure of
 //! merit on the two highest peaks.
@@ -109,7 +111,7 @@ pub struct RvRequest {
     pub telluric: TelluricMask,
     /// Fraction of each array's span tapered by a cosine bell at each end (0…0.5).
     pub apodize_fraction: f64,
-    /// Continuum block length in the spectrum's own (native) pixels (≥ 3).
+    /// Running-median window of the continuum, in the spectrum's own (native) pixels (≥ 3).
     pub continuum_px: usize,
 }
 
@@ -201,6 +203,10 @@ pub struct RvResult {
     pub overlap_px: usize,
     /// `file` when σ came with the spectrum, `estimated` when it was estimated.
     pub sigma_source: &'static str,
+    /// Reduced χ² of the spectrum against the scaled, shifted template (with σ only).
+    pub chi2_reduced: Option<f64>,
+    /// Factor the propagated σ was multiplied by: √χ² when χ² > 1, else 1.
+    pub sigma_scale: f64,
     /// Air ↔ vacuum conversion applied to the template, if any.
     pub template_conversion: Option<String>,
     pub warnings: Vec<String>,
@@ -217,7 +223,7 @@ pub enum RvError {
     )]
     NegativeRedshift(f64),
     #[error(
-        "the grid step {step_kms:.4} km/s is finer than the data can resolve (pixels of {pixel_kms:.2} km/s; a step below 1/1000 of a pixel carries no information)"
+        "the grid step {step_kms:.4} km/s is finer than the data can resolve (pixels of {pixel_kms:.2} km/s; a step below 1/10 000 of a pixel carries no information)"
     )]
     StepTooFine { step_kms: f64, pixel_kms: f64 },
     #[error(
@@ -246,7 +252,7 @@ pub enum RvError {
 }
 
 /// Working pixels per native pixel at most.
-const MAX_OVERSAMPLING: f64 = 4.0;
+const MAX_OVERSAMPLING: f64 = 16.0;
 
 /// Median of a slice (sorted copy; NaN-free input).
 fn median(values: &mut [f64]) -> f64 {
@@ -300,7 +306,11 @@ struct Working {
     /// Grid index of element 0 (u = u₀ + index·Δ).
     offset: i64,
     y: Vec<f64>,
+    /// Usable for the correlation: not masked, not in a masked telluric band.
     valid: Vec<bool>,
+    /// Usable for the continuum: not masked (telluric bands count, so that the spectrum's
+    /// continuum is estimated as the template's is).
+    unmasked: Vec<bool>,
     /// Native index j and weight f: y = (1 − f)·y_j + f·y_{j+1}.
     interp: Vec<(u32, f64)>,
 }
@@ -324,6 +334,7 @@ fn to_grid(
         offset: first,
         y: Vec::with_capacity(n),
         valid: Vec::with_capacity(n),
+        unmasked: Vec::with_capacity(n),
         interp: Vec::with_capacity(n),
     };
     let mut j = 0usize;
@@ -339,52 +350,69 @@ fn to_grid(
         let masked = mask.is_some_and(|m| m[j] || m[j + 1]);
         let telluric = bands.iter().any(|&(a, b)| lam >= a && lam <= b);
         out.valid.push(!masked && !telluric);
+        out.unmasked.push(!masked);
         out.interp.push((j as u32, f));
     }
     out
 }
 
-/// Block-median continuum of the valid samples, linear between block centres (flat past
-/// the first and last). Returns `None` when no block holds a valid sample.
-fn continuum(y: &[f64], valid: &[bool], block: usize) -> Option<Vec<f64>> {
-    let mut centres: Vec<(f64, f64)> = Vec::new();
-    let mut buf = Vec::with_capacity(block);
-    for start in (0..y.len()).step_by(block) {
-        let end = (start + block).min(y.len());
+/// Running-median continuum of the valid samples over a window of `window` samples,
+/// evaluated every `window / 8` samples and linear in between (flat past the first and
+/// last evaluation). A running median moves with the data, so a shifted copy of a
+/// spectrum gets the shifted continuum; fixed blocks would cut the two differently.
+/// Returns `None` when no window holds enough valid samples.
+fn continuum(y: &[f64], valid: &[bool], window: usize) -> Option<Vec<f64>> {
+    let window = window.max(3);
+    let half = window / 2;
+    let stride = (window / 8).max(1);
+    let mut knots: Vec<(f64, f64)> = Vec::new();
+    let mut buf = Vec::with_capacity(window + 1);
+    let mut centre = 0usize;
+    while centre < y.len() {
+        let lo = centre.saturating_sub(half);
+        let hi = (centre + half + 1).min(y.len());
         buf.clear();
-        let mut sum_i = 0.0;
-        for i in start..end {
-            if valid[i] {
-                buf.push(y[i]);
-                sum_i += i as f64;
-            }
+        buf.extend((lo..hi).filter(|&i| valid[i]).map(|i| y[i]));
+        // A window needs a third of its samples to say where the continuum is.
+        if buf.len() * 3 >= (hi - lo).max(3) {
+            knots.push((centre as f64, median(&mut buf)));
         }
-        // A block needs a third of its samples to say where the continuum is.
-        if buf.len() * 3 >= (end - start).max(3) {
-            let c = sum_i / buf.len() as f64;
-            centres.push((c, median(&mut buf)));
+        if centre + 1 == y.len() {
+            break;
         }
+        centre = (centre + stride).min(y.len() - 1);
     }
-    if centres.is_empty() {
+    if knots.is_empty() {
         return None;
     }
     let mut out = Vec::with_capacity(y.len());
     let mut k = 0;
     for i in 0..y.len() {
         let x = i as f64;
-        while k + 1 < centres.len() && centres[k + 1].0 <= x {
+        while k + 1 < knots.len() && knots[k + 1].0 <= x {
             k += 1;
         }
-        let (x0, y0) = centres[k];
-        let v = if x <= x0 || k + 1 == centres.len() {
+        let (x0, y0) = knots[k];
+        let v = if x <= x0 || k + 1 == knots.len() {
             y0
         } else {
-            let (x1, y1) = centres[k + 1];
+            let (x1, y1) = knots[k + 1];
             y0 + (y1 - y0) * (x - x0) / (x1 - x0)
         };
         out.push(v);
     }
     Some(out)
+}
+
+/// Values given per native sample, linearly interpolated onto the working grid.
+fn on_grid(native: &[f64], interp: &[(u32, f64)]) -> Vec<f64> {
+    interp
+        .iter()
+        .map(|&(j, f)| {
+            let j = j as usize;
+            (1.0 - f) * native[j] + f * native[j + 1]
+        })
+        .collect()
 }
 
 /// Cosine-bell taper over `fraction` of the span between the first and last valid sample.
@@ -582,7 +610,7 @@ pub fn cross_correlate(
     let native = native_step(spectrum.x_nm());
     let pixel_native_kms = native * C_KMS;
     let (k_min, k_max) = req.grid.kappa_range();
-    if step_kappa > 0.0 && step_kappa < native / 1000.0 {
+    if step_kappa > 0.0 && step_kappa < native / 10_000.0 {
         return Err(RvError::StepTooFine {
             step_kms: step_kappa * C_KMS,
             pixel_kms: pixel_native_kms,
@@ -654,10 +682,24 @@ pub fn cross_correlate(
     if !t.valid.iter().any(|&v| v) {
         return Err(RvError::AllMasked("template"));
     }
-    // The block is counted in the spectrum's own pixels, whatever the oversampling.
-    let block = ((req.continuum_px.max(3) as f64) * native / step).round() as usize;
-    let s_cont = continuum(&s.y, &s.valid, block).ok_or(RvError::AllMasked("spectrum"))?;
-    let t_cont = continuum(&t.y, &t.valid, block).ok_or(RvError::AllMasked("template"))?;
+    // The continuum is found on each spectrum's own samples (the window counted in the
+    // spectrum's pixels, the template's scaled to the same width in ln λ) and then
+    // interpolated like the data: a shifted copy of a spectrum has the same samples, so
+    // it gets exactly the shifted continuum whatever the phase of the working grid.
+    let window = req.continuum_px.max(3);
+    let t_native = native_step(&t_x);
+    let t_window = ((window as f64) * native / t_native).round().max(3.0) as usize;
+    let unmasked_native = |m: Option<&[bool]>, n: usize| -> Vec<bool> {
+        m.map_or_else(|| vec![true; n], |m| m.iter().map(|v| !v).collect())
+    };
+    let s_unmasked = unmasked_native(spectrum.mask(), spectrum.len());
+    let t_unmasked = unmasked_native(template.mask(), template.len());
+    let s_cont = continuum(spectrum.y(), &s_unmasked, window)
+        .map(|c| on_grid(&c, &s.interp))
+        .ok_or(RvError::AllMasked("spectrum"))?;
+    let t_cont = continuum(template.y(), &t_unmasked, t_window)
+        .map(|c| on_grid(&c, &t.interp))
+        .ok_or(RvError::AllMasked("template"))?;
     let scale_of = |c: &[f64], valid: &[bool]| {
         let mut v: Vec<f64> = c
             .iter()
@@ -690,16 +732,18 @@ pub fn cross_correlate(
         .collect();
     // σ on the working grid (for the weights).
     let sigma = spectrum.sigma();
-    let weights: Vec<f64> = match sigma {
-        Some(sig) => {
-            let sw: Vec<f64> = s
-                .interp
-                .iter()
-                .map(|&(j, f)| {
-                    let j = j as usize;
-                    ((1.0 - f).powi(2) * sig[j].powi(2) + f.powi(2) * sig[j + 1].powi(2)).sqrt()
-                })
-                .collect();
+    // σ of each working sample, in flux units, from the interpolation weights.
+    let sigma_work: Option<Vec<f64>> = sigma.map(|sig: &[f64]| {
+        s.interp
+            .iter()
+            .map(|&(j, f)| {
+                let j = j as usize;
+                ((1.0 - f).powi(2) * sig[j].powi(2) + f.powi(2) * sig[j + 1].powi(2)).sqrt()
+            })
+            .collect()
+    });
+    let weights: Vec<f64> = match &sigma_work {
+        Some(sw) => {
             let mut pos: Vec<f64> = sw
                 .iter()
                 .zip(&s.valid)
@@ -707,12 +751,15 @@ pub fn cross_correlate(
                 .map(|(v, _)| *v)
                 .collect();
             let med = median(&mut pos);
-            // Weights follow σ's smooth level (block medians, as for the continuum), not
+            // Weights follow σ's smooth level (a running median, as for the continuum), not
             // its sample-to-sample shape: σ that dips in line cores (photon noise) would
             // otherwise weigh the cores, where resampling changes a line's shape most, and
             // pull the peak. The error propagation below still uses every sample's σ.
-            let sw = continuum(&sw, &s.valid, block).unwrap_or(sw);
-            sw.iter()
+            let smooth = sigma
+                .and_then(|sig| continuum(sig, &s_unmasked, window))
+                .map_or_else(|| sw.clone(), |c| on_grid(&c, &s.interp));
+            smooth
+                .iter()
                 .zip(&s.valid)
                 .map(|(&v, &ok)| {
                     if !ok || med <= 0.0 {
@@ -728,11 +775,13 @@ pub fn cross_correlate(
         None => s.valid.iter().map(|&v| if v { 1.0 } else { 0.0 }).collect(),
     };
     let s_apod = apodization(&s.valid, req.apodize_fraction.clamp(0.0, 0.5));
-    let t_apod = apodization(&t.valid, req.apodize_fraction.clamp(0.0, 0.5));
     let a: Vec<f64> = (0..s.y.len())
         .map(|i| s_apod[i] * weights[i] * s_res[i])
         .collect();
-    let b: Vec<f64> = (0..t.y.len()).map(|i| t_apod[i] * t_res[i]).collect();
+    // The template is the model and is not tapered: a taper on it would be a shape the
+    // data do not have, and moves the peak even of a spectrum against itself. The
+    // spectrum's taper is a weight (it lowers the say of its ends).
+    let b: Vec<f64> = t_res.clone();
     // W: the spectrum's weight per sample (taper × σ⁻²); a = W·r.
     let w_all: Vec<f64> = (0..s.y.len()).map(|i| s_apod[i] * weights[i]).collect();
     let b2: Vec<f64> = b.iter().map(|v| v * v).collect();
@@ -985,6 +1034,33 @@ pub fn cross_correlate(
     } else {
         f64::INFINITY
     };
+    // Template mismatch: when the residuals to the scaled, shifted template exceed what σ
+    // allows (reduced χ² > 1), σ is scaled by √χ² (the Birge ratio), as least-squares
+    // fits do; noise alone gives χ² ≈ 1 and no change.
+    let chi2_reduced = sigma_work.as_ref().and_then(|sw| {
+        let (mut num, mut den) = (0.0, 0.0);
+        for i in 0..s_res.len() {
+            let var = (sw[i] / s_scale).powi(2);
+            if s.valid[i] && var > 0.0 {
+                let tv = t_res_at(i as i64 - k_round);
+                num += s_res[i] * tv / var;
+                den += tv * tv / var;
+            }
+        }
+        let amp = if den > 0.0 { num / den } else { 0.0 };
+        let (mut chi2, mut n) = (0.0, 0usize);
+        for i in 0..s_res.len() {
+            let g = i as i64 - k_round;
+            let var = (sw[i] / s_scale).powi(2);
+            if s.valid[i] && var > 0.0 && g >= t_first && g <= t_last {
+                chi2 += (s_res[i] - amp * t_res_at(g)).powi(2) / var;
+                n += 1;
+            }
+        }
+        (n > 2).then(|| chi2 / n as f64)
+    });
+    let sigma_scale = chi2_reduced.map_or(1.0, |c| c.max(1.0).sqrt());
+    let sigma_px = sigma_px * sigma_scale;
     let z = kappa.exp_m1();
     let z_sigma = kappa.exp() * sigma_px * step;
     let rv_sigma_kms = C_KMS * z_sigma;
@@ -1087,6 +1163,8 @@ pub fn cross_correlate(
         native_pixel_kms: pixel_native_kms,
         overlap_px: overlap(k_round),
         sigma_source,
+        chi2_reduced,
+        sigma_scale,
         template_conversion,
         warnings,
         ccf,

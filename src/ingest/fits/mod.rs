@@ -226,6 +226,21 @@ fn medium_of(hdus: &[Hdu], hdu: &Hdu) -> Medium {
     Medium::Unknown
 }
 
+/// The medium an IVOA UCD on the wavelength column states (ESO Phase 3 and other VO
+/// products write `TUCDn = 'em.wl;obs.atmos'` for air wavelengths).
+fn column_ucd_medium(hdu: &Hdu, column: usize) -> Medium {
+    match hdu.get(&format!("TUCD{column}")) {
+        Some(ucd) if ucd.to_ascii_lowercase().contains("em.wl") => {
+            if ucd.to_ascii_lowercase().contains("obs.atmos") {
+                Medium::Air
+            } else {
+                Medium::Unknown
+            }
+        }
+        _ => Medium::Unknown,
+    }
+}
+
 fn instrument_of(hdus: &[Hdu], hdu: &Hdu) -> String {
     let parts: Vec<&str> = ["TELESCOP", "INSTRUME"]
         .iter()
@@ -763,6 +778,9 @@ fn plan_table(
         (requests.len() - 1, form)
     });
     let mut medium = medium_of(hdus, hdu);
+    if medium == Medium::Unknown {
+        medium = column_ucd_medium(hdu, x.number);
+    }
     if medium == Medium::Unknown && x_unit == FitsXUnit::Log10Angstrom {
         medium = Medium::Vacuum;
         warnings.push(Warning::file(
