@@ -3,6 +3,9 @@
 //! clock, no global state.
 
 pub mod measure;
+pub mod robust;
+pub mod features;
+pub mod identify;
 pub mod linelist;
 pub mod xcorr;
 pub mod templates;

@@ -26,6 +26,7 @@
 //!
 //! Velocities are cz: rv = c·z with 1 + z = exp(κ).
 
+use crate::analysis::robust::{continuum, median};
 use crate::spectrum::{Medium, Spectrum};
 use crate::transforms::fft::{ELEMENT, LANES, Plan};
 use crate::transforms::velocity::C_KMS;
@@ -254,25 +255,6 @@ pub enum RvError {
 /// Working pixels per native pixel at most.
 const MAX_OVERSAMPLING: f64 = 16.0;
 
-/// Median of a slice (sorted copy; NaN-free input).
-fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let mid = values.len() / 2;
-    let (_, m, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
-    let m = *m;
-    if values.len().is_multiple_of(2) {
-        let lower = values[..mid]
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max);
-        0.5 * (lower + m)
-    } else {
-        m
-    }
-}
-
 /// Median pixel of an axis in ln λ.
 fn native_step(x_nm: &[f64]) -> f64 {
     let mut d: Vec<f64> = x_nm.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
@@ -354,54 +336,6 @@ fn to_grid(
         out.interp.push((j as u32, f));
     }
     out
-}
-
-/// Running-median continuum of the valid samples over a window of `window` samples,
-/// evaluated every `window / 8` samples and linear in between (flat past the first and
-/// last evaluation). A running median moves with the data, so a shifted copy of a
-/// spectrum gets the shifted continuum; fixed blocks would cut the two differently.
-/// Returns `None` when no window holds enough valid samples.
-fn continuum(y: &[f64], valid: &[bool], window: usize) -> Option<Vec<f64>> {
-    let window = window.max(3);
-    let half = window / 2;
-    let stride = (window / 8).max(1);
-    let mut knots: Vec<(f64, f64)> = Vec::new();
-    let mut buf = Vec::with_capacity(window + 1);
-    let mut centre = 0usize;
-    while centre < y.len() {
-        let lo = centre.saturating_sub(half);
-        let hi = (centre + half + 1).min(y.len());
-        buf.clear();
-        buf.extend((lo..hi).filter(|&i| valid[i]).map(|i| y[i]));
-        // A window needs a third of its samples to say where the continuum is.
-        if buf.len() * 3 >= (hi - lo).max(3) {
-            knots.push((centre as f64, median(&mut buf)));
-        }
-        if centre + 1 == y.len() {
-            break;
-        }
-        centre = (centre + stride).min(y.len() - 1);
-    }
-    if knots.is_empty() {
-        return None;
-    }
-    let mut out = Vec::with_capacity(y.len());
-    let mut k = 0;
-    for i in 0..y.len() {
-        let x = i as f64;
-        while k + 1 < knots.len() && knots[k + 1].0 <= x {
-            k += 1;
-        }
-        let (x0, y0) = knots[k];
-        let v = if x <= x0 || k + 1 == knots.len() {
-            y0
-        } else {
-            let (x1, y1) = knots[k + 1];
-            y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-        };
-        out.push(v);
-    }
-    Some(out)
 }
 
 /// Values given per native sample, linearly interpolated onto the working grid.
