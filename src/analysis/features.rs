@@ -12,10 +12,10 @@
 
 use crate::analysis::robust::{continuum, median};
 use crate::spectrum::Spectrum;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How to look for features.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FeatureRequest {
     /// Running-median window, samples (≥ 3). It should span several line widths (the
     /// median stays on the continuum while lines fill less than half of it) and stay

@@ -35,7 +35,7 @@
 use crate::analysis::features::{Feature, FeatureError, FeatureKind, FeatureRequest, find_features};
 use crate::analysis::linelist::{LineKind, LineList, LineListError};
 use crate::spectrum::{Medium, Spectrum};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Component weights (documented in the module docs).
 const W_STRENGTH: f64 = 0.2;
@@ -44,7 +44,7 @@ const W_SNR: f64 = 0.2;
 const W_BLEND: f64 = 0.2;
 
 /// The redshift to identify at.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ZChoice {
     Fixed { z: f64 },
@@ -52,7 +52,7 @@ pub enum ZChoice {
 }
 
 /// What to identify and how.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IdentifyRequest {
     pub z: ZChoice,
     pub features: FeatureRequest,

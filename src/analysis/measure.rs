@@ -23,19 +23,19 @@
 //!
 //! x is in nm throughout; y in the spectrum's unit.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::spectrum::Spectrum;
 
 /// A closed wavelength interval, nm.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub lo_nm: f64,
     pub hi_nm: f64,
 }
 
 /// What to measure.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MeasureRequest {
     pub region: Interval,
     /// Continuum windows; empty: one region-wide window on each side.

@@ -3,6 +3,7 @@
 //! clock, no global state.
 
 pub mod measure;
+pub mod record;
 pub mod robust;
 pub mod features;
 pub mod identify;

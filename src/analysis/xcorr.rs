@@ -30,10 +30,10 @@ use crate::analysis::robust::{continuum, median};
 use crate::spectrum::{Medium, Spectrum};
 use crate::transforms::fft::{ELEMENT, LANES, Plan};
 use crate::transforms::velocity::C_KMS;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The grid the correlation is scanned and reported on.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Grid {
     /// Radial velocities (stars): from `v_min_kms` to `v_max_kms` by `v_step_kms`.
@@ -95,7 +95,7 @@ pub fn rv_of_kappa(kappa: f64) -> f64 {
 }
 
 /// Which telluric bands are zeroed before correlating.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TelluricMask {
     None,
@@ -106,7 +106,7 @@ pub enum TelluricMask {
 }
 
 /// What to correlate and how.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RvRequest {
     pub grid: Grid,
     pub telluric: TelluricMask,
@@ -254,6 +254,11 @@ pub enum RvError {
 
 /// Working pixels per native pixel at most.
 const MAX_OVERSAMPLING: f64 = 16.0;
+
+/// The median pixel of an axis as a velocity, km/s.
+pub fn native_pixel_kms(x_nm: &[f64]) -> f64 {
+    native_step(x_nm) * C_KMS
+}
 
 /// Median pixel of an axis in ln λ.
 fn native_step(x_nm: &[f64]) -> f64 {

@@ -2,6 +2,7 @@
 //! Every verb drives the same [`Session`] the GUI uses. Exit codes: 0 ok, 1 a check
 //! failed, 2 bad input or usage (one line on stderr naming the file and the problem).
 
+pub mod analysis_verbs;
 pub mod log_verbs;
 pub mod store_verbs;
 
@@ -244,6 +245,13 @@ pub enum Verb {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Radial velocity or redshift by cross-correlation against a template or a line
+    /// list: best peak with σ, Tonry–Davis r, quality class, top five peaks
+    /// (docs/user/identification.md).
+    Rv(analysis_verbs::RvArgs),
+    /// Find features and identify them with a line list: candidates with their named
+    /// score components, and the redshift the identified lines give.
+    Identify(analysis_verbs::IdentifyArgs),
     /// The Knowledge-log: list, show, add notes.
     Log {
         #[command(subcommand)]
@@ -278,6 +286,22 @@ impl Failure {
     }
 }
 
+/// Clap's error text as one line: the message up to its `Usage:` block or help hint,
+/// lines joined by spaces.
+fn one_line_usage_error(text: &str) -> String {
+    let mut words: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("Usage:") || t.starts_with("For more information") {
+            break;
+        }
+        if !t.is_empty() {
+            words.push(t);
+        }
+    }
+    words.join(" ")
+}
+
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
     // The isolated FITS reader runs this binary with a hidden subcommand; it bypasses
@@ -292,9 +316,15 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            if !e.use_stderr() {
+                // --help and --version: their text as clap writes it.
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // A usage error is one line on stderr, like every other refusal: clap's
+            // message without its usage block and "try --help" footer.
+            eprintln!("spectra-workbench: {}", one_line_usage_error(&e.render().to_string()));
+            return ExitCode::from(2);
         }
     };
     match run(cli) {
@@ -338,7 +368,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             continuum,
             json,
             read,
-        }) => measure(&file, region, continuum, json, &read.read_options()),
+        }) => analysis_verbs::measure(
+            &file,
+            region,
+            continuum,
+            json,
+            &read.read_options(),
+            &choice,
+        ),
+        Some(Verb::Rv(args)) => analysis_verbs::rv(args, &choice),
+        Some(Verb::Identify(args)) => analysis_verbs::identify(args, &choice),
         Some(Verb::Verify { bundle }) => verify(&bundle),
         Some(Verb::Replay { bundle }) => replay(&bundle),
         Some(Verb::Apply {
@@ -604,67 +643,6 @@ fn export(recipe_path: &Path, out: &Path, choice: &StoreChoice) -> Result<(), Fa
     Ok(())
 }
 
-fn measure(
-    file: &Path,
-    region: crate::analysis::measure::Interval,
-    continuum: Vec<crate::analysis::measure::Interval>,
-    json: bool,
-    options: &ReadOptions,
-) -> Result<(), Failure> {
-    use crate::analysis::measure::{MeasureRequest, Measured, measure};
-    let mut session = Session::default();
-    let id = open_single(&mut session, file, options, "measure takes one")?;
-    let d = session.dataset(&id).expect("just added");
-    let m = measure(&d.spectrum, &MeasureRequest { region, continuum })
-        .map_err(|e| Failure::bad_input(format!("{}: {e}", file.display())))?;
-    let mut out = std::io::stdout().lock();
-    let written = if json {
-        let value = serde_json::json!({
-            "file": file,
-            "dataset_id": id,
-            "y_unit": d.spectrum.y_unit,
-            "has_sigma": d.spectrum.sigma().is_some(),
-            "measurement": m,
-        });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&value).expect("plain data")
-        )
-    } else {
-        let pm = |v: &Measured, unit: &str| match v.sigma {
-            Some(s) => format!("{:.6} ± {:.6} {unit}", v.value, s),
-            None => format!("{:.6} {unit} (no σ in the file)", v.value),
-        };
-        let unit = if d.spectrum.y_unit.is_empty() {
-            "(y unit)".to_string()
-        } else {
-            d.spectrum.y_unit.clone()
-        };
-        let gaussian = match &m.gaussian {
-            Some(g) => format!(
-                "{} (Gaussian fit, mean {})",
-                pm(&g.fwhm_nm, "nm"),
-                pm(&g.mean_nm, "nm")
-            ),
-            None => "no Gaussian fit converged".into(),
-        };
-        writeln!(
-            out,
-            "{} line, {}–{} nm ({} points; continuum from {} points)\n  centroid    {}\n  FWHM        {:.6} nm (half-maximum width)\n              {gaussian}\n  EW          {}\n  line flux   {}",
-            m.kind,
-            m.region.lo_nm,
-            m.region.hi_nm,
-            m.n_points,
-            m.n_continuum_points,
-            pm(&m.centroid_nm, "nm"),
-            m.fwhm_nm,
-            pm(&m.equivalent_width_nm, "nm"),
-            pm(&m.line_flux, &format!("{unit} × nm")),
-        )
-    };
-    written.map_err(|e| Failure::bad_input(format!("stdout: {e}")))
-}
 
 fn replay(bundle: &Path) -> Result<(), Failure> {
     let report = crate::provenance::replay::replay_bundle(bundle)

@@ -685,6 +685,7 @@ impl WorkbenchApp {
                     source: format!("recipe {name}"),
                     datasets: session.datasets().to_vec(),
                     records: session.records().to_vec(),
+                    analyses: session.analyses().to_vec(),
                     view,
                 })));
             }

@@ -297,6 +297,16 @@ pub fn write_bundle_watched(
     monitor.progress(0.7, "hashing and writing files");
     let log = session.history_log().log_text();
     files.insert("logs/log.txt".into(), log.into_bytes());
+    // The seed's report of analyses: the manifest's identification block, readable.
+    if let Some(block) = &m.identification {
+        let report = serde_json::json!({
+            "manifest_id": manifest_id,
+            "records": block.get("records"),
+        });
+        let mut text = serde_json::to_vec_pretty(&report).expect("JSON values serialize");
+        text.push(b'\n');
+        files.insert("reports/identification.json".into(), text);
+    }
     files.insert(
         "MANIFEST_ID".into(),
         format!("{manifest_id}\n").into_bytes(),

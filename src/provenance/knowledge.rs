@@ -308,6 +308,7 @@ pub fn rebuild_from_store(
         source: format!("manifest {}", short_hex(manifest_id)),
         datasets,
         records: session.records().to_vec(),
+        analyses: session.analyses().to_vec(),
         view: manifest.view_state,
     })
 }

@@ -139,6 +139,19 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The analysis records of the `identification` block (`{"records": [...]}`), in
+    /// order; an absent block has none.
+    pub fn analysis_records(
+        &self,
+    ) -> Result<Vec<crate::analysis::record::AnalysisRecord>, serde_json::Error> {
+        match &self.identification {
+            None => Ok(Vec::new()),
+            Some(block) => {
+                serde_json::from_value(block.get("records").cloned().unwrap_or_default())
+            }
+        }
+    }
+
     /// MANIFEST_ID: sha256 of the canonical JSON of the manifest without `created_at` and
     /// `outputs`.
     pub fn manifest_id(&self) -> String {
@@ -231,6 +244,25 @@ pub fn build(session: &Session, created_at: &str) -> Manifest {
             _ => None,
         })
         .collect();
+    // Analyses whose inputs are all in the session (a removed dataset takes its
+    // analyses out of exports); the bundled lists and templates they read are external
+    // data, hashed, and cited.
+    let present = |id: &String| session.datasets().iter().any(|d| d.id.as_str() == id);
+    let analyses: Vec<&crate::analysis::record::AnalysisRecord> = session
+        .analyses()
+        .iter()
+        .filter(|a| a.request.inputs().iter().all(present))
+        .collect();
+    let mut analysis_files: Vec<&crate::analysis::record::ExternalFile> =
+        analyses.iter().flat_map(|a| &a.external).collect();
+    analysis_files.sort_by(|a, b| a.path.cmp(&b.path));
+    analysis_files.dedup_by(|a, b| a.path == b.path);
+    for f in &analysis_files {
+        external_data.push(AssetHash {
+            path: f.path.clone(),
+            sha256: f.sha256.clone(),
+        });
+    }
     external_data.sort_by(|a, b| a.path.cmp(&b.path));
     external_data.dedup();
     // Citations in the order of the active traces; a derived trace cites its inputs.
@@ -263,6 +295,22 @@ pub fn build(session: &Session, created_at: &str) -> Manifest {
             });
         }
     }
+    for f in &analysis_files {
+        citations.push(Citation {
+            n: citations.len() as u32 + 1,
+            title: f.path.clone(),
+            authors: String::new(),
+            year: String::new(),
+            publisher: f.citation.clone(),
+            identifier: format!("sha256 {}", f.sha256),
+            licence: f.licence.clone(),
+        });
+    }
+    let identification = (!analyses.is_empty()).then(|| {
+        serde_json::json!({
+            "records": analyses,
+        })
+    });
     Manifest {
         schema_version: SCHEMA_VERSION.into(),
         app_version: env!("CARGO_PKG_VERSION").into(),
@@ -285,7 +333,7 @@ pub fn build(session: &Session, created_at: &str) -> Manifest {
         inputs,
         transforms: session.records().to_vec(),
         calibration: None,
-        identification: None,
+        identification,
         view_state: view.clone(),
         outputs: Vec::new(),
         citations,

@@ -37,6 +37,8 @@ pub struct ReplayReport {
     pub ids_equal: bool,
     /// Every trace of the recorded view could be rebuilt.
     pub view_state_equal: bool,
+    /// Every analysis record (identification block) re-run to the same result.
+    pub analyses_equal: bool,
     /// What differed, one line each.
     pub problems: Vec<String>,
 }
@@ -44,7 +46,11 @@ pub struct ReplayReport {
 impl ReplayReport {
     /// Whether the replay reproduced the bundle within tolerance.
     pub fn passed(&self) -> bool {
-        self.traces_equal && self.ids_equal && self.view_state_equal && self.rmse <= RMSE_TOLERANCE
+        self.traces_equal
+            && self.ids_equal
+            && self.view_state_equal
+            && self.analyses_equal
+            && self.rmse <= RMSE_TOLERANCE
     }
 }
 
@@ -177,8 +183,37 @@ pub(crate) fn rebuild_with(
             Err(e) => problems.push(format!("transforms[{k}] ({}): {e}", r.kind)),
         }
     }
+    // Analyses run again on the rebuilt datasets; their results must come out the same.
+    let analyses = manifest.analysis_records().map_err(ReplayError::Manifest)?;
+    for (k, a) in analyses.iter().enumerate() {
+        let again = crate::analysis::record::run(&a.request, |id| {
+            crate::ids::parse_dataset_id(id)
+                .and_then(|id| session.dataset(&id))
+                .map(|d| &*d.spectrum)
+        });
+        match again {
+            Ok(r) => {
+                if r.result != a.result || r.id != a.id {
+                    problems.push(format!(
+                        "{ANALYSIS_PROBLEM}[{k}] ({}): the result differs (recorded by {}, replayed by {})",
+                        a.request.kind(),
+                        a.code_version,
+                        r.code_version
+                    ));
+                }
+                session.apply(Command::AddAnalysis(Box::new(r)))?;
+            }
+            Err(e) => problems.push(format!(
+                "{ANALYSIS_PROBLEM}[{k}] ({}): {e}",
+                a.request.kind()
+            )),
+        }
+    }
     Ok((session, problems))
 }
+
+/// How problems with analysis records begin (the manifest block they are in).
+const ANALYSIS_PROBLEM: &str = "identification.records";
 
 /// Replays the bundle in `dir`. Errors are for bundles that cannot be read at all.
 pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, ReplayError> {
@@ -191,7 +226,8 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, ReplayError> {
     let manifest: Manifest =
         serde_json::from_slice(&read("manifest.json")?).map_err(ReplayError::Manifest)?;
     let (session, mut problems) = rebuild_session(dir, &manifest)?;
-    let ids_equal = problems.is_empty();
+    let analyses_equal = !problems.iter().any(|p| p.starts_with(ANALYSIS_PROBLEM));
+    let ids_equal = problems.iter().all(|p| p.starts_with(ANALYSIS_PROBLEM));
 
     // The recorded view, on the replayed datasets.
     let view = manifest.view_state.clone();
@@ -244,6 +280,7 @@ pub fn replay_bundle(dir: &Path) -> Result<ReplayReport, ReplayError> {
         traces_equal,
         ids_equal,
         view_state_equal,
+        analyses_equal,
         problems,
     })
 }

@@ -63,6 +63,10 @@ pub enum Command {
     /// Records something that happened outside the session's state (stored, exported,
     /// imported, pinned, deleted, a note written): an event, no undo entry.
     Record(Record),
+    /// Adds an analysis record (a measurement, an RV, an identification), computed
+    /// beforehand by [`crate::analysis::record::run`] from datasets of the session. One
+    /// undo entry; undo takes the record out again.
+    AddAnalysis(Box<crate::analysis::record::AnalysisRecord>),
     /// Restores an exported view (rebuilt by `provenance::knowledge::rebuild_from_store`)
     /// or a recipe's: adds its datasets and step records and sets its view state. One
     /// undo entry.
@@ -92,6 +96,8 @@ pub struct Rebuild {
     pub datasets: Vec<Dataset>,
     /// The step records that derived them, in order.
     pub records: Vec<StepRecord>,
+    /// The analysis records of the view, in order.
+    pub analyses: Vec<crate::analysis::record::AnalysisRecord>,
     /// The exported view state (its traces name datasets above or in the Library).
     pub view: crate::view::ViewState,
 }
@@ -334,6 +340,16 @@ pub(crate) fn describe(library: &Library, command: &Command) -> Result<Described
                 d.dataset_ids.push(dataset.id.clone());
             }
             d
+        }
+        Command::AddAnalysis(a) => {
+            let mut ids = Vec::new();
+            for input in a.request.inputs() {
+                let id = crate::ids::parse_dataset_id(&input)
+                    .ok_or_else(|| CommandError::UnknownDataset(input.clone()))?;
+                known(&id)?;
+                ids.push(id);
+            }
+            Described::new(K::Analysis, a.summary.clone()).on(ids)
         }
         Command::Rebuild(r) => {
             for t in &r.view.active_traces {

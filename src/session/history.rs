@@ -44,11 +44,13 @@ pub enum EventKind {
     Note,
     /// An exported view was rebuilt from the store.
     Rebuild,
+    /// An analysis (measurement, RV, identification) was recorded.
+    Analysis,
 }
 
 impl EventKind {
     /// Every kind, in the order filters list them.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::Open,
         EventKind::Overlay,
         EventKind::View,
@@ -66,6 +68,7 @@ impl EventKind {
         EventKind::Delete,
         EventKind::Note,
         EventKind::Rebuild,
+        EventKind::Analysis,
     ];
 
     /// The kind's name in JSON and in filters.
@@ -88,6 +91,7 @@ impl EventKind {
             EventKind::Delete => "delete",
             EventKind::Note => "note",
             EventKind::Rebuild => "rebuild",
+            EventKind::Analysis => "analysis",
         }
     }
 

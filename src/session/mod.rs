@@ -18,6 +18,7 @@ pub mod persist;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::analysis::record::AnalysisRecord;
 use crate::ids::DatasetId;
 use crate::ingest::{IngestError, ReadOptions};
 use crate::transforms::registry::{self, Identified, Step, StepRecord};
@@ -81,6 +82,7 @@ struct UndoState {
     library: Library,
     view: ViewState,
     records_live: usize,
+    analyses_live: usize,
     export_policy: ExportPolicy,
 }
 
@@ -101,6 +103,10 @@ pub struct Session {
     /// effect (the rest are what redo brings back, dropped when a new edit clears redo).
     records: Vec<StepRecord>,
     records_live: usize,
+    /// Analysis records, in order; as with `records`, only the first `analyses_live`
+    /// are in effect.
+    analyses: Vec<AnalysisRecord>,
+    analyses_live: usize,
     export_policy: ExportPolicy,
     undo: Vec<UndoEntry>,
     redo: Vec<UndoEntry>,
@@ -142,6 +148,24 @@ impl Session {
     /// Applied transform steps in effect, oldest first.
     pub fn records(&self) -> &[StepRecord] {
         &self.records[..self.records_live]
+    }
+
+    /// Computes an analysis of this session's datasets (not applied: apply
+    /// [`Command::AddAnalysis`] with the record).
+    pub fn run_analysis(
+        &self,
+        request: &crate::analysis::record::AnalysisRequest,
+    ) -> Result<AnalysisRecord, crate::analysis::record::AnalysisError> {
+        crate::analysis::record::run(request, |id| {
+            crate::ids::parse_dataset_id(id)
+                .and_then(|id| self.library.get(&id))
+                .map(|d| &*d.spectrum)
+        })
+    }
+
+    /// The analysis records in effect, in the order they were made.
+    pub fn analyses(&self) -> &[AnalysisRecord] {
+        &self.analyses[..self.analyses_live]
     }
 
     /// Runs a step on a dataset and adds the result (CLI and tests; the GUI runs
@@ -229,6 +253,8 @@ impl Session {
             view: self.view.clone(),
             records: self.records().to_vec(),
             records_live: self.records_live,
+            analyses: self.analyses().to_vec(),
+            analyses_live: self.analyses_live,
             export_policy: self.export_policy.clone(),
             undo: Vec::new(),
             redo: Vec::new(),
@@ -254,6 +280,7 @@ impl Session {
             library: self.library.clone(),
             view: self.view.clone(),
             records_live: self.records_live,
+            analyses_live: self.analyses_live,
             export_policy: self.export_policy.clone(),
         }
     }
@@ -350,6 +377,7 @@ impl Session {
         let changed = before.view != self.view
             || !before.library.same_as(&self.library)
             || before.records_live != self.records_live
+            || before.analyses_live != self.analyses_live
             || before.export_policy != self.export_policy;
         if !changed {
             return Ok(());
@@ -387,6 +415,7 @@ impl Session {
         self.redo.clear();
         // What redo could have brought back is gone now.
         self.records.truncate(self.records_live);
+        self.analyses.truncate(self.analyses_live);
         self.history.push(HistoryEvent {
             seq: 0,
             at,
@@ -481,6 +510,11 @@ impl Session {
                     _ => v.active_traces.push(trace),
                 }
             }
+            Command::AddAnalysis(a) => {
+                self.analyses.truncate(self.analyses_live);
+                self.analyses.push(*a);
+                self.analyses_live = self.analyses.len();
+            }
             Command::Rebuild(r) => {
                 let r = *r;
                 for d in r.datasets {
@@ -493,6 +527,13 @@ impl Session {
                     }
                 }
                 self.records_live = self.records.len();
+                self.analyses.truncate(self.analyses_live);
+                for a in r.analyses {
+                    if !self.analyses.iter().any(|have| have.id == a.id) {
+                        self.analyses.push(a);
+                    }
+                }
+                self.analyses_live = self.analyses.len();
                 // The exported view exactly, canvas included: the frontend sets its own
                 // canvas again when its window differs.
                 self.view = r.view;
@@ -519,6 +560,7 @@ impl Session {
             (self.view.bounds, self.view.canvas, self.view.normalization);
         self.library = state.library;
         self.records_live = state.records_live;
+        self.analyses_live = state.analyses_live;
         self.export_policy = state.export_policy;
         self.view = state.view;
         self.view.canvas = canvas;

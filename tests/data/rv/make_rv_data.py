@@ -46,3 +46,16 @@ with tempfile.TemporaryDirectory() as tmp:
     for line in out.splitlines():
         if "Running:" in line or "Best-fitting redshift" in line or "comp.  0" in line:
             print(line)
+
+# A spectrum with every sample masked (σ = 0 on every row of a FITS table is kept and
+# masked by ingest): the bad-input case of rv and identify.
+import numpy as np
+
+wave = 5000.0 + np.arange(200) * 0.5
+cols = fits.ColDefs([
+    fits.Column(name="WAVE", format="D", unit="Angstrom", array=wave),
+    fits.Column(name="FLUX", format="D", array=1.0 + 0.1 * np.sin(wave / 7.0)),
+    fits.Column(name="ERR", format="D", array=np.zeros_like(wave)),
+])
+fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols)]).writeto(
+    HERE / "all_masked.fits", overwrite=True)
