@@ -21,14 +21,25 @@ pub fn median(values: &mut [f64]) -> f64 {
 }
 
 /// Running-median continuum of the valid samples over a window of `window` samples,
-/// evaluated every `window / 8` samples and linear in between (flat past the first and
+/// evaluated every `window / 4` samples and linear in between (flat past the first and
 /// last evaluation). A running median moves with the data, so a shifted copy of a
 /// spectrum gets the shifted continuum; fixed blocks would cut the two differently.
 /// Returns `None` when no window holds enough valid samples.
 pub fn continuum(y: &[f64], valid: &[bool], window: usize) -> Option<Vec<f64>> {
+    continuum_every(y, valid, window, (window.max(3) / 4).max(1))
+}
+
+/// [`continuum`] evaluated every `stride` samples (a coarser stride for slowly varying
+/// things such as σ's level).
+pub fn continuum_every(
+    y: &[f64],
+    valid: &[bool],
+    window: usize,
+    stride: usize,
+) -> Option<Vec<f64>> {
     let window = window.max(3);
     let half = window / 2;
-    let stride = (window / 8).max(1);
+    let stride = stride.max(1);
     let mut knots: Vec<(f64, f64)> = Vec::new();
     let mut buf = Vec::with_capacity(window + 1);
     let mut centre = 0usize;

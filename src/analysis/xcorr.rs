@@ -26,7 +26,7 @@
 //!
 //! Velocities are cz: rv = c·z with 1 + z = exp(κ).
 
-use crate::analysis::robust::{continuum, median};
+use crate::analysis::robust::{continuum, continuum_every, median};
 use crate::spectrum::{Medium, Spectrum};
 use crate::transforms::fft::{ELEMENT, LANES, Plan};
 use crate::transforms::velocity::C_KMS;
@@ -262,7 +262,14 @@ pub fn native_pixel_kms(x_nm: &[f64]) -> f64 {
 
 /// Median pixel of an axis in ln λ.
 fn native_step(x_nm: &[f64]) -> f64 {
-    let mut d: Vec<f64> = x_nm.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
+    // The median of at most 4097 evenly spaced pixels: the same answer for any sensible
+    // axis, without a median over every pixel of a long one.
+    let n = x_nm.len().saturating_sub(1);
+    let stride = n.div_ceil(4097).max(1);
+    let mut d: Vec<f64> = (0..n)
+        .step_by(stride)
+        .map(|i| (x_nm[i + 1] / x_nm[i]).ln())
+        .collect();
     median(&mut d)
 }
 
@@ -312,8 +319,9 @@ fn to_grid(
     step: f64,
     bands: &[(f64, f64)],
 ) -> Working {
-    let lo = x_nm[0].ln();
-    let hi = x_nm[x_nm.len() - 1].ln();
+    let ln_x: Vec<f64> = x_nm.iter().map(|x| x.ln()).collect();
+    let lo = ln_x[0];
+    let hi = ln_x[ln_x.len() - 1];
     let first = ((lo - u0) / step).ceil() as i64;
     let last = ((hi - u0) / step).floor() as i64;
     let n = (last - first + 1).max(0) as usize;
@@ -324,18 +332,19 @@ fn to_grid(
         unmasked: Vec::with_capacity(n),
         interp: Vec::with_capacity(n),
     };
+    // Bands as ln λ, so that no sample needs an exp.
+    let bands: Vec<(f64, f64)> = bands.iter().map(|&(a, b)| (a.ln(), b.ln())).collect();
     let mut j = 0usize;
     for i in 0..n {
         let u = u0 + (first + i as i64) as f64 * step;
-        let lam = u.exp();
-        while j + 2 < x_nm.len() && x_nm[j + 1] <= lam {
+        while j + 2 < ln_x.len() && ln_x[j + 1] <= u {
             j += 1;
         }
-        let (x0, x1) = (x_nm[j], x_nm[j + 1]);
-        let f = ((u - x0.ln()) / (x1.ln() - x0.ln())).clamp(0.0, 1.0);
+        let (l0, l1) = (ln_x[j], ln_x[j + 1]);
+        let f = ((u - l0) / (l1 - l0)).clamp(0.0, 1.0);
         out.y.push((1.0 - f) * y[j] + f * y[j + 1]);
         let masked = mask.is_some_and(|m| m[j] || m[j + 1]);
-        let telluric = bands.iter().any(|&(a, b)| lam >= a && lam <= b);
+        let telluric = bands.iter().any(|&(a, b)| u >= a && u <= b);
         out.valid.push(!masked && !telluric);
         out.unmasked.push(!masked);
         out.interp.push((j as u32, f));
@@ -695,7 +704,7 @@ pub fn cross_correlate(
             // otherwise weigh the cores, where resampling changes a line's shape most, and
             // pull the peak. The error propagation below still uses every sample's σ.
             let smooth = sigma
-                .and_then(|sig| continuum(sig, &s_unmasked, window))
+                .and_then(|sig| continuum_every(sig, &s_unmasked, window, window))
                 .map_or_else(|| sw.clone(), |c| on_grid(&c, &s.interp));
             smooth
                 .iter()
