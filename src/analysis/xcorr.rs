@@ -26,7 +26,7 @@
 //!
 //! Velocities are cz: rv = c·z with 1 + z = exp(κ).
 
-use crate::analysis::robust::{continuum, continuum_every, median};
+use crate::analysis::robust::{continuum_every, median};
 use crate::spectrum::{Medium, Spectrum};
 use crate::transforms::fft::{ELEMENT, LANES, Plan};
 use crate::transforms::velocity::C_KMS;
@@ -319,9 +319,8 @@ fn to_grid(
     step: f64,
     bands: &[(f64, f64)],
 ) -> Working {
-    let ln_x: Vec<f64> = x_nm.iter().map(|x| x.ln()).collect();
-    let lo = ln_x[0];
-    let hi = ln_x[ln_x.len() - 1];
+    let lo = x_nm[0].ln();
+    let hi = x_nm[x_nm.len() - 1].ln();
     let first = ((lo - u0) / step).ceil() as i64;
     let last = ((hi - u0) / step).floor() as i64;
     let n = (last - first + 1).max(0) as usize;
@@ -332,19 +331,28 @@ fn to_grid(
         unmasked: Vec::with_capacity(n),
         interp: Vec::with_capacity(n),
     };
-    // Bands as ln λ, so that no sample needs an exp.
-    let bands: Vec<(f64, f64)> = bands.iter().map(|&(a, b)| (a.ln(), b.ln())).collect();
+    // Grid wavelengths by multiplication (exp re-evaluated every 256 samples, so the
+    // rounding does not accumulate), and interpolation linear in λ between the native
+    // samples: no logarithm per sample. Linear interpolation commutes with scaling λ, so
+    // a Doppler-shifted copy of a spectrum still samples to exactly the shifted values.
+    let ratio = step.exp();
+    let mut lam = 0.0;
     let mut j = 0usize;
     for i in 0..n {
-        let u = u0 + (first + i as i64) as f64 * step;
-        while j + 2 < ln_x.len() && ln_x[j + 1] <= u {
+        let k = first + i as i64;
+        lam = if i % 256 == 0 {
+            (u0 + k as f64 * step).exp()
+        } else {
+            lam * ratio
+        };
+        while j + 2 < x_nm.len() && x_nm[j + 1] <= lam {
             j += 1;
         }
-        let (l0, l1) = (ln_x[j], ln_x[j + 1]);
-        let f = ((u - l0) / (l1 - l0)).clamp(0.0, 1.0);
+        let (x0, x1) = (x_nm[j], x_nm[j + 1]);
+        let f = ((lam - x0) / (x1 - x0)).clamp(0.0, 1.0);
         out.y.push((1.0 - f) * y[j] + f * y[j + 1]);
         let masked = mask.is_some_and(|m| m[j] || m[j + 1]);
-        let telluric = bands.iter().any(|&(a, b)| u >= a && u <= b);
+        let telluric = bands.iter().any(|&(a, b)| lam >= a && lam <= b);
         out.valid.push(!masked && !telluric);
         out.unmasked.push(!masked);
         out.interp.push((j as u32, f));
@@ -386,22 +394,42 @@ fn apodization(valid: &[bool], fraction: f64) -> Vec<f64> {
 }
 
 /// c[k] = Σᵢ a[i]·b[i − k − b_offset] for k in `k_lo..=k_hi` (b is zero outside its
-/// indices), by overlap-save FFTs: blocks of `a` two to a complex transform (one in the
-/// real part, its template chunk in the imaginary part), eight transforms to a batch.
-pub(crate) fn correlate(a: &[f64], b: &[f64], b_offset: i64, k_lo: i64, k_hi: i64) -> Vec<f64> {
+/// indices), by overlap-save FFTs. See [`correlate_pairs`].
+#[cfg(test)]
+fn correlate(a: &[f64], b: &[f64], b_offset: i64, k_lo: i64, k_hi: i64) -> Vec<f64> {
+    correlate_pairs(&[(a, b)], b_offset, k_lo, k_hi)
+        .pop()
+        .expect("one pair")
+}
+
+/// [`correlate`] for several pairs (aₚ, bₚ) of the same lengths at once, sharing one
+/// plan and its buffers: every block of every pair is one lane of a batched transform
+/// (the block of aₚ in the real part, its chunk of bₚ in the imaginary part), and the
+/// inverse transforms take two products each (one real, one imaginary).
+pub(crate) fn correlate_pairs(
+    pairs: &[(&[f64], &[f64])],
+    b_offset: i64,
+    k_lo: i64,
+    k_hi: i64,
+) -> Vec<Vec<f64>> {
     let lags = (k_hi - k_lo + 1) as usize;
-    let mut out = vec![0.0; lags];
-    if a.is_empty() || b.is_empty() {
-        return out;
+    let mut outs = vec![vec![0.0; lags]; pairs.len()];
+    let Some(&(a0, b0)) = pairs.first() else {
+        return outs;
+    };
+    if a0.is_empty() || b0.is_empty() {
+        return outs;
     }
+    let (na, nb) = (a0.len(), b0.len());
+    debug_assert!(pairs.iter().all(|(a, b)| a.len() == na && b.len() == nb));
     // Choose the transform size: blocks of S = N − lags + 1 samples.
     let mut best: Option<(f64, usize)> = None;
     let mut n = 16usize;
     while n <= 1 << 22 {
         if n > lags {
             let s = n - lags + 1;
-            let blocks = a.len().div_ceil(s);
-            let batches = blocks.div_ceil(LANES) + blocks.div_ceil(2 * LANES);
+            let jobs = na.div_ceil(s) * pairs.len();
+            let batches = jobs.div_ceil(LANES) + jobs.div_ceil(2 * LANES);
             let cost = batches as f64 * n as f64 * (n as f64).log2();
             if best.is_none_or(|(c, _)| cost < c) {
                 best = Some((cost, n));
@@ -411,45 +439,40 @@ pub(crate) fn correlate(a: &[f64], b: &[f64], b_offset: i64, k_lo: i64, k_hi: i6
     }
     let n = best.expect("a size fits").1;
     let s = n - lags + 1;
+    let blocks = na.div_ceil(s);
+    // Jobs: (pair, block), pair-major.
+    let jobs: Vec<(usize, usize)> = (0..pairs.len())
+        .flat_map(|p| (0..blocks).map(move |k| (p, k)))
+        .collect();
     let plan = Plan::new(n);
     let mut data = plan.batch();
     let mut scratch = plan.batch();
     let mut inverse = plan.batch();
-    let blocks = a.len().div_ceil(s);
-    let b_at = |g: i64| -> f64 {
-        let j = g - b_offset;
-        if j >= 0 && (j as usize) < b.len() {
-            b[j as usize]
-        } else {
-            0.0
-        }
-    };
     let half = 0.5;
-    let mut block = 0;
-    while block < blocks {
-        // Up to 16 blocks: two forward batches feed one inverse batch.
+    let scale = 1.0 / n as f64;
+    for group in jobs.chunks(2 * LANES) {
         inverse.fill(0.0);
-        let group_end = (block + 2 * LANES).min(blocks);
-        for (pass, first) in [block, block + LANES].into_iter().enumerate() {
-            if first >= group_end {
-                break;
-            }
+        for (pass, lanes) in group.chunks(LANES).enumerate() {
             data.fill(0.0);
-            let count = (group_end - first).min(LANES);
-            for lane in 0..count {
-                let i0 = (first + lane) * s;
-                let len = s.min(a.len() - i0);
-                for m in 0..len {
-                    data[m * ELEMENT + lane] = a[i0 + m];
+            for (lane, &(p, block)) in lanes.iter().enumerate() {
+                let (a, b) = pairs[p];
+                let i0 = block * s;
+                let len = s.min(na - i0);
+                for (m, &v) in a[i0..i0 + len].iter().enumerate() {
+                    data[m * ELEMENT + lane] = v;
                 }
+                // The chunk of b: global indices g0…g0+n−1, b[j] at g = j + b_offset.
                 let g0 = i0 as i64 - k_hi;
-                for q in 0..n {
-                    data[q * ELEMENT + LANES + lane] = b_at(g0 + q as i64);
+                let j_lo = (g0 - b_offset).max(0);
+                let j_hi = (g0 - b_offset + n as i64).min(nb as i64);
+                for j in j_lo..j_hi {
+                    let q = (j + b_offset - g0) as usize;
+                    data[q * ELEMENT + LANES + lane] = b[j as usize];
                 }
             }
             plan.forward(&mut data, &mut scratch);
-            for lane in 0..count {
-                let slot = pass * LANES + lane; // block index within the group
+            for lane in 0..lanes.len() {
+                let slot = pass * LANES + lane; // job index within the group
                 let (dst, re_part) = (slot / 2, slot % 2 == 0);
                 for f in 0..n {
                     let g = (n - f) % n;
@@ -467,11 +490,11 @@ pub(crate) fn correlate(a: &[f64], b: &[f64], b_offset: i64, k_lo: i64, k_hi: i6
             }
         }
         plan.forward(&mut inverse, &mut scratch);
-        let scale = 1.0 / n as f64;
-        for slot in 0..(group_end - block) {
+        for (slot, &(p, _)) in group.iter().enumerate() {
             let (src, re_part) = (slot / 2, slot % 2 == 0);
+            let out = &mut outs[p];
             for (d, o) in out.iter_mut().rev().enumerate() {
-                // ifft(Q) = conj(fft(conj Q))/N: real part → even block, −imag → odd.
+                // ifft(Q) = conj(fft(conj Q))/N: real part → even job, −imag → odd.
                 let v = if re_part {
                     inverse[d * ELEMENT + src]
                 } else {
@@ -480,9 +503,8 @@ pub(crate) fn correlate(a: &[f64], b: &[f64], b_offset: i64, k_lo: i64, k_hi: i6
                 *o += v * scale;
             }
         }
-        block = group_end;
     }
-    out
+    outs
 }
 
 /// Catmull–Rom interpolation of samples `c` (at integer positions) at `q`.
@@ -642,18 +664,21 @@ pub fn cross_correlate(
     };
     let s_unmasked = unmasked_native(spectrum.mask(), spectrum.len());
     let t_unmasked = unmasked_native(template.mask(), template.len());
-    let s_cont = continuum(spectrum.y(), &s_unmasked, window)
+    // Knots every half window: the continuum is smooth on the window's scale.
+    let s_cont = continuum_every(spectrum.y(), &s_unmasked, window, window / 2)
         .map(|c| on_grid(&c, &s.interp))
         .ok_or(RvError::AllMasked("spectrum"))?;
-    let t_cont = continuum(template.y(), &t_unmasked, t_window)
+    let t_cont = continuum_every(template.y(), &t_unmasked, t_window, t_window / 2)
         .map(|c| on_grid(&c, &t.interp))
         .ok_or(RvError::AllMasked("template"))?;
+    // Scales are medians of at most ~4096 evenly spaced samples: a level, not a statistic
+    // that needs every sample.
     let scale_of = |c: &[f64], valid: &[bool]| {
-        let mut v: Vec<f64> = c
-            .iter()
-            .zip(valid)
-            .filter(|(_, v)| **v)
-            .map(|(c, _)| c.abs())
+        let stride = c.len().div_ceil(4096).max(1);
+        let mut v: Vec<f64> = (0..c.len())
+            .step_by(stride)
+            .filter(|&i| valid[i])
+            .map(|i| c[i].abs())
             .collect();
         let m = median(&mut v);
         if m > 0.0 && m.is_finite() { m } else { 1.0 }
@@ -692,11 +717,11 @@ pub fn cross_correlate(
     });
     let weights: Vec<f64> = match &sigma_work {
         Some(sw) => {
-            let mut pos: Vec<f64> = sw
-                .iter()
-                .zip(&s.valid)
-                .filter(|(v, ok)| **ok && **v > 0.0)
-                .map(|(v, _)| *v)
+            let stride = sw.len().div_ceil(4096).max(1);
+            let mut pos: Vec<f64> = (0..sw.len())
+                .step_by(stride)
+                .filter(|&i| s.valid[i] && sw[i] > 0.0)
+                .map(|i| sw[i])
                 .collect();
             let med = median(&mut pos);
             // Weights follow σ's smooth level (a running median, as for the continuum), not
@@ -781,8 +806,9 @@ pub fn cross_correlate(
     // where C(k)/√N(k) is largest, C = Σ W r T(i − k) and N = Σ W T²(i − k). Dividing by
     // √N(k) matters when W is not uniform (σ that follows the flux): the plain
     // correlation C is then biased towards where the weights lean.
-    let raw = correlate(&a, &b, t_first, k_lo, k_hi);
-    let n_k = correlate(&w_all, &b2, t_first, k_lo, k_hi);
+    let mut both = correlate_pairs(&[(&a, &b), (&w_all, &b2)], t_first, k_lo, k_hi);
+    let n_k = both.pop().expect("two pairs");
+    let raw = both.pop().expect("two pairs");
     let c: Vec<f64> = raw
         .iter()
         .zip(&n_k)
@@ -1168,6 +1194,19 @@ mod tests {
             let scale = slow.iter().map(|v| v.abs()).fold(1.0, f64::max);
             for (f, s) in fast.iter().zip(&slow) {
                 assert!((f - s).abs() < 1e-10 * scale, "{na} {nb}: {f} vs {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn pairs_correlate_as_each_would_alone() {
+        let (a, b) = (noise(5000, 1), noise(4000, 2));
+        let (c, d) = (noise(5000, 3), noise(4000, 4));
+        let both = correlate_pairs(&[(&a, &b), (&c, &d)], 37, -300, 250);
+        for (got, (x, y)) in both.iter().zip([(&a, &b), (&c, &d)]) {
+            let slow = direct(x, y, 37, -300, 250);
+            for (f, s) in got.iter().zip(&slow) {
+                assert!((f - s).abs() < 1e-10 * 100.0, "{f} vs {s}");
             }
         }
     }
