@@ -186,6 +186,21 @@ pub struct ViewState {
     /// setting); exported as the banner snapshot.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calibration_banner: Vec<BannerLine>,
+    /// A line list drawn over the plot at a redshift (`None`: no overlay). Absent from
+    /// manifests that have none, so their MANIFEST_IDs are as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_overlay: Option<LineOverlay>,
+}
+
+/// A bundled line list drawn on the canvas at redshift `z` (observed = rest × (1 + z)),
+/// converted to the medium of the first visible trace that states one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineOverlay {
+    /// Bundled list key (`strong_lines`, `galaxy`, `qso`).
+    pub list: String,
+    /// Redshift (a velocity v shows as z = v/c); finite, above −1.
+    pub z: f64,
 }
 
 /// One trace's calibration as the banner shows it (seed 000 §3: kernel, target FWHM,
@@ -269,6 +284,7 @@ impl Default for ViewState {
             masks: Vec::new(),
             active_traces: Vec::new(),
             calibration_banner: Vec::new(),
+            line_overlay: None,
             bounds: None,
             canvas: Canvas::default(),
         }

@@ -23,6 +23,9 @@ pub enum Action {
     Theme(Theme),
     FitAll,
     ToggleCalibration,
+    /// Show or hide the Redshift dock (line overlay, cross-correlation, identification,
+    /// measurement).
+    ToggleRedshift,
     /// Show or hide the Library store panel.
     ToggleLibraryStore,
     ExportView,
@@ -244,6 +247,15 @@ pub const ACTIONS: &[ActionSpec] = &[
         &[],
         "Transforms: air/vacuum, velocity, LSF, resample, normalize, smooth, masks, A−B, A÷B",
         "Calibration",
+    ),
+    spec(
+        Action::ToggleRedshift,
+        "tools.redshift",
+        "Redshift",
+        Place::Toolbar,
+        &[],
+        "Line lists over the plot, RV and redshift by cross-correlation, line identification and measurement",
+        "Redshift and lines",
     ),
     spec(
         Action::ExportView,

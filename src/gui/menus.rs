@@ -88,6 +88,7 @@ pub fn toolbar(
     ui: &mut egui::Ui,
     view: &ViewState,
     calibration_open: bool,
+    redshift_open: bool,
     now: &Enablement,
     commands: &mut Vec<Command>,
 ) -> Vec<Action> {
@@ -209,8 +210,13 @@ pub fn toolbar(
                 } else {
                     format!("{} ({shortcut})", spec.tooltip)
                 };
-                let clicked = if spec.action == Action::ToggleCalibration {
-                    let mut open = calibration_open;
+                let toggled = match spec.action {
+                    Action::ToggleCalibration => Some(calibration_open),
+                    Action::ToggleRedshift => Some(redshift_open),
+                    _ => None,
+                };
+                let clicked = if let Some(open) = toggled {
+                    let mut open = open;
                     ui.toggle_value(&mut open, spec.label)
                         .on_hover_text(tip)
                         .clicked()

@@ -13,6 +13,7 @@ mod crosslinks;
 mod hdu_chooser;
 mod help;
 pub mod history_dock;
+pub mod redshift_dock;
 pub mod jobs;
 pub mod knowledge_panel;
 mod library_panel;
@@ -127,6 +128,8 @@ enum JobDone {
         Result<crate::provenance::archive::ImportReport, String>,
     ),
     Rebuilt(String, Result<crate::session::Rebuild, String>),
+    /// An analysis the Redshift dock asked for.
+    Analyzed(Result<crate::analysis::record::AnalysisRecord, String>),
 }
 
 impl Monitor for JobContext {
@@ -180,6 +183,8 @@ pub struct WorkbenchApp {
     help: Option<HelpWindow>,
     theme_applied: Option<crate::view::Theme>,
     calibration: calibration::CalibrationForm,
+    /// The Redshift dock's state.
+    redshift: redshift_dock::RedshiftDock,
     /// Where Export view writes bundles.
     export_dir: PathBuf,
     /// The last export, for the notice's Open folder and Copy citation buttons.
@@ -329,6 +334,7 @@ impl WorkbenchApp {
             help: None,
             theme_applied: None,
             calibration: calibration::CalibrationForm::default(),
+            redshift: redshift_dock::RedshiftDock::default(),
             export_dir: restored
                 .export_dir
                 .clone()
@@ -409,6 +415,17 @@ impl WorkbenchApp {
             JobDone::LibraryRows(query, rows) => self.finish_library(query, rows),
             JobDone::Imported(dir, result) => self.finish_import(&dir, result),
             JobDone::Rebuilt(mid, result) => self.finish_rebuild(&mid, result),
+            JobDone::Analyzed(result) => {
+                self.redshift.busy = false;
+                match result {
+                    Ok(record) => {
+                        self.redshift.error = None;
+                        self.apply(Command::AddAnalysis(Box::new(record)));
+                    }
+                    Err(e) if cancelled => self.redshift.error = Some(format!("cancelled: {e}")),
+                    Err(e) => self.redshift.error = Some(e),
+                }
+            }
         }
     }
 
@@ -444,6 +461,41 @@ impl WorkbenchApp {
         if id.is_some() {
             self.derive_job = id;
         }
+    }
+
+    /// Computes an analysis the Redshift dock asked for: inline for small spectra, as a
+    /// background job for large ones; the record arrives as [`Command::AddAnalysis`].
+    fn run_analysis(&mut self, request: crate::analysis::record::AnalysisRequest) {
+        let size = request
+            .inputs()
+            .iter()
+            .filter_map(|id| crate::ids::parse_dataset_id(id))
+            .filter_map(|id| self.session.dataset(&id))
+            .map(|d| d.spectrum.len())
+            .sum::<usize>();
+        let inline = size <= BACKGROUND_STEP_POINTS;
+        if !inline {
+            self.redshift.busy = true;
+        }
+        let datasets = self.session.datasets().to_vec();
+        let label = format!("{} analysis", request.kind());
+        self.run_job(label, inline, move |ctx| {
+            ctx.progress(0.0, request.kind());
+            JobDone::Analyzed(
+                crate::analysis::record::run(&request, |id| {
+                    datasets
+                        .iter()
+                        .find(|d| d.id.as_str() == id)
+                        .map(|d| &*d.spectrum)
+                })
+                .map_err(|e| e.to_string()),
+            )
+        });
+    }
+
+    /// The Redshift dock's last error, if any (tests).
+    pub fn redshift_error(&self) -> Option<&str> {
+        self.redshift.error.as_deref()
     }
 
     fn finish_step(&mut self, (result, replace): DeriveResult) {
@@ -907,6 +959,7 @@ impl WorkbenchApp {
             Action::Theme(t) => out.commands.push(Command::SetTheme(t)),
             Action::FitAll => out.commands.push(Command::SetBounds(None)),
             Action::ToggleCalibration => self.calibration.open = !self.calibration.open,
+            Action::ToggleRedshift => self.redshift.open = !self.redshift.open,
             Action::ExportView => self.export_view(),
             Action::ViewLineage => {
                 self.lineage_open = true;
@@ -948,6 +1001,7 @@ impl WorkbenchApp {
             ui,
             self.session.view(),
             self.calibration.open,
+            self.redshift.open,
             &now_enabled,
             &mut out.commands,
         );
@@ -983,6 +1037,14 @@ impl WorkbenchApp {
         }
         if let Some(request) = self.calibration.show(ui, &self.session) {
             self.run_step(request);
+        }
+        for r in self.redshift.show(ui, &self.session) {
+            match r {
+                redshift_dock::DockRequest::Overlay(o) => {
+                    out.commands.push(Command::SetLineOverlay(o));
+                }
+                redshift_dock::DockRequest::Analyze(request) => self.run_analysis(request),
+            }
         }
 
         // The canvas.

@@ -305,6 +305,10 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                     .id(t.id.as_str()),
             );
         }
+        let overlay_hover = view
+            .line_overlay
+            .as_ref()
+            .and_then(|o| draw_line_overlay(plot_ui, view, traces, o, bounds));
         // egui_plot reports a pointer position wherever the pointer is: read out only
         // while it is over the plot, so the status bar clears when it leaves.
         let hovered = plot_ui.response().hovered();
@@ -315,6 +319,9 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
             y: decimals_for_step(bounds.height() / f64::from(size.y.max(1.0))),
         };
         let pointer = plot_ui.pointer_coordinate().filter(|_| hovered);
+        if hovered && let Some(text) = overlay_hover {
+            plot_ui.response().clone().on_hover_text_at_pointer(text);
+        }
         pointer
             .and_then(|p| readout(view, traces, p.x, p.y, digits))
             .map(|(text, marker)| {
@@ -368,6 +375,140 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
         }
     }
     out
+}
+
+/// Draws the view's line overlay: a thin vertical line per list line inside the x range,
+/// and labels thinned so that none overlaps another (the strongest first, where the list
+/// gives strengths; then by wavelength), with the overlay's list, medium and z written in
+/// the plot's top-left corner. Returns the hover text of the line under the pointer
+/// (within 5 points), if any.
+fn draw_line_overlay(
+    plot_ui: &mut egui_plot::PlotUi<'_>,
+    view: &ViewState,
+    traces: &[SceneTrace<'_>],
+    overlay: &crate::view::LineOverlay,
+    bounds: PlotBounds,
+) -> Option<String> {
+    use crate::analysis::linelist;
+    let list = linelist::bundled(&overlay.list).ok()?;
+    // The medium of the first visible trace that states one; else the list's own.
+    let target = traces
+        .iter()
+        .filter(|t| t.visible)
+        .map(|t| t.trace.spectrum.medium)
+        .find(|m| *m != crate::spectrum::Medium::Unknown);
+    let list = match target {
+        Some(m) => list.to_medium(m).ok()?,
+        None => list,
+    };
+    // Lines stay behind the data: a light dashed stroke; labels in the marker colour.
+    let line_color = ui_marker_color(view).gamma_multiply(0.35);
+    let color = ui_marker_color(view).gamma_multiply(0.8);
+    let (lo, hi) = (bounds.x_nm[0], bounds.x_nm[1]);
+    let shift = 1.0 + overlay.z;
+    let shown: Vec<&linelist::Line> = list
+        .lines
+        .iter()
+        .filter(|l| (lo..=hi).contains(&(l.rest_nm * shift)))
+        .collect();
+    let screen_x = |plot_ui: &egui_plot::PlotUi<'_>, x_nm: f64| {
+        let x = display_x(view, [x_nm, x_nm])[0];
+        plot_ui
+            .screen_from_plot(egui_plot::PlotPoint::new(x, bounds.y[1]))
+            .x
+    };
+    let pointer_x = plot_ui.pointer_coordinate().map(|p| {
+        plot_ui
+            .screen_from_plot(egui_plot::PlotPoint::new(p.x, p.y))
+            .x
+    });
+    let mut hover: Option<(f32, String)> = None;
+    for l in &shown {
+        let obs = l.rest_nm * shift;
+        let x = display_x(view, [obs, obs])[0];
+        plot_ui.vline(
+            egui_plot::VLine::new("", x)
+                .color(line_color)
+                .width(1.0)
+                .style(egui_plot::LineStyle::dashed_loose()),
+        );
+        if let Some(px) = pointer_x {
+            let d = (screen_x(plot_ui, obs) - px).abs();
+            if d <= 5.0 && hover.as_ref().is_none_or(|(best, _)| d < *best) {
+                let text = format!(
+                    "{} ({})\nrest {:.4} nm, observed {:.4} nm at z = {:.6}\n{} wavelengths{}\n{}",
+                    l.species,
+                    l.label,
+                    l.rest_nm,
+                    obs,
+                    overlay.z,
+                    list.medium.as_str(),
+                    list.converted
+                        .as_ref()
+                        .map(|c| format!(", converted {c}"))
+                        .unwrap_or_default(),
+                    if l.source.is_empty() {
+                        &list.name
+                    } else {
+                        &l.source
+                    }
+                );
+                hover = Some((d, text));
+            }
+        }
+    }
+    // Labels: strongest first (unstated strength counts as 0), then by wavelength.
+    let mut order: Vec<&linelist::Line> = shown.clone();
+    order.sort_by(|a, b| {
+        b.strength
+            .unwrap_or(0.0)
+            .total_cmp(&a.strength.unwrap_or(0.0))
+            .then(a.rest_nm.total_cmp(&b.rest_nm))
+    });
+    let mut placed: Vec<(f32, f32)> = Vec::new();
+    let y_top = bounds.y[1] - 0.02 * (bounds.y[1] - bounds.y[0]);
+    for l in order {
+        let obs = l.rest_nm * shift;
+        let centre = screen_x(plot_ui, obs);
+        // Text width estimate at 11 pt: ≈ 6.2 pt per character, plus a gap.
+        let half = 0.5 * (6.2 * l.label.chars().count() as f32 + 8.0);
+        if placed.iter().any(|&(c, h)| (c - centre).abs() < h + half) {
+            continue;
+        }
+        placed.push((centre, half));
+        let x = display_x(view, [obs, obs])[0];
+        plot_ui.text(
+            egui_plot::Text::new(
+                "",
+                egui_plot::PlotPoint::new(x, y_top),
+                egui::RichText::new(&l.label).size(11.0).color(color),
+            )
+            .anchor(egui::Align2::CENTER_TOP),
+        );
+    }
+    let corner_x = display_x(view, [lo, lo])[0];
+    let caption = format!(
+        "lines: {} ({}{}) at z = {:.6}",
+        list.key,
+        list.medium.as_str(),
+        if list.converted.is_some() {
+            ", converted by Morton 2000"
+        } else {
+            ""
+        },
+        overlay.z
+    );
+    // In the lower left corner, clear of the labels along the top.
+    let y_caption = bounds.y[0] + 0.02 * (bounds.y[1] - bounds.y[0]);
+    plot_ui.text(
+        egui_plot::Text::new(
+            "",
+            egui_plot::PlotPoint::new(corner_x, y_caption),
+            egui::RichText::new(caption).size(11.0).color(color),
+        )
+        .anchor(egui::Align2::LEFT_BOTTOM),
+    );
+    hover.map(|(_, t)| t)
 }
 
 fn ui_marker_color(view: &ViewState) -> egui::Color32 {

@@ -35,6 +35,8 @@ pub enum Command {
     SetSnapRadius(f64),
     /// Replaces the view's mask intervals (shaded on the canvas).
     SetViewMasks(Vec<MaskInterval>),
+    /// Shows a bundled line list over the plot at a redshift, or none.
+    SetLineOverlay(Option<crate::view::LineOverlay>),
     SetTraceVisible {
         id: DatasetId,
         visible: bool,
@@ -127,6 +129,8 @@ pub enum CommandError {
     MediumKnown { name: String, known: &'static str },
     #[error("{0} is not a kind of record")]
     NotARecord(&'static str),
+    #[error("line overlay: {0}")]
+    LineOverlay(String),
 }
 
 /// What an export may include and what it must say about the data: recorded in the
@@ -160,6 +164,7 @@ pub enum Coalesce {
     Smoothing,
     SnapRadius,
     ExportPolicy,
+    LineOverlay,
 }
 
 /// A validated command, described: the words and structure of its history event.
@@ -271,6 +276,25 @@ pub(crate) fn describe(library: &Library, command: &Command) -> Result<Described
             Described::new(K::View, format!("snap radius → {r} nm"))
                 .coalescing(Coalesce::SnapRadius)
         }
+        Command::SetLineOverlay(overlay) => match overlay {
+            None => Described::new(K::View, "line overlay off".into()),
+            Some(o) => {
+                if !crate::analysis::linelist::BUNDLED.iter().any(|(k, _)| *k == o.list) {
+                    return Err(CommandError::LineOverlay(format!(
+                        "no bundled line list '{}'",
+                        o.list
+                    )));
+                }
+                if !(o.z.is_finite() && o.z > -1.0) {
+                    return Err(CommandError::LineOverlay(format!(
+                        "z must be finite and above −1 (got {})",
+                        o.z
+                    )));
+                }
+                Described::new(K::View, format!("lines {} at z = {}", o.list, o.z))
+                    .coalescing(Coalesce::LineOverlay)
+            }
+        },
         Command::SetViewMasks(masks) => {
             if masks.iter().any(|m| {
                 !(m.x_nm_start.is_finite() && m.x_nm_end.is_finite() && m.x_nm_start < m.x_nm_end)

@@ -465,6 +465,7 @@ impl Session {
             Command::SetSnapToPeak(on) => v.snap_to_peak = on,
             Command::SetSnapRadius(r) => v.snap_radius_nm = r,
             Command::SetViewMasks(masks) => v.masks = masks,
+            Command::SetLineOverlay(o) => v.line_overlay = o,
             Command::SetTraceVisible { id, visible } => {
                 if let Some(i) = v.trace_index(&id) {
                     v.active_traces[i].visible = visible;

@@ -107,7 +107,7 @@ pub(super) fn number(ui: &mut egui::Ui, label: &str, value: &mut f64, unit: &str
     });
 }
 
-pub(super) fn dataset_combo(
+pub(crate) fn dataset_combo(
     ui: &mut egui::Ui,
     label: &str,
     session: &Session,
