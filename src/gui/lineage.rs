@@ -65,6 +65,27 @@ pub fn show(
                         }
                     });
                 }
+                ui.heading("Analyses");
+                if session.analyses().is_empty() {
+                    ui.label("(none: the Redshift dock and the rv, identify and measure verbs make them)");
+                }
+                for a in session.analyses() {
+                    ui.horizontal(|ui| {
+                        ui.strong(a.request.kind());
+                        ui.label(&a.summary);
+                        if ui.small_button("Copy analysis ID").clicked() {
+                            ui.ctx().copy_text(a.id.clone());
+                        }
+                        if ui.small_button("Copy record JSON").clicked() {
+                            ui.ctx().copy_text(
+                                serde_json::to_string_pretty(a).expect("records serialize"),
+                            );
+                        }
+                    });
+                    for f in &a.external {
+                        ui.small(format!("  reads {} (sha256 {}…)", f.path, &f.sha256[..12]));
+                    }
+                }
                 if let Some(done) = last_export {
                     ui.heading("Last export");
                     ui.horizontal(|ui| {
