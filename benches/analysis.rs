@@ -120,8 +120,7 @@ fn numpy_peer(a: &[f64], b: &[f64], runs: usize) -> Result<(f64, String), String
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
     Ok((
         v["median_ms"].as_f64().ok_or("no median")?,
         format!("numpy {} rfft/irfft, n = {}", v["numpy"], v["n_fft"]),
@@ -188,7 +187,13 @@ fn main() {
     let t_id = median_ms(runs, || {
         black_box(identify(black_box(&observed), &list, &id_req).unwrap());
     });
-    table.push("identify: 1e5 points, 400-line list", t_id, "one RV scan (same run)", t_rv, "≤ 5");
+    table.push(
+        "identify: 1e5 points, 400-line list",
+        t_id,
+        "one RV scan (same run)",
+        t_rv,
+        "≤ 5",
+    );
     let line = lines[0] * (1.0 + 23.4 / C_KMS);
     let m_req = MeasureRequest {
         region: Interval {
@@ -200,6 +205,12 @@ fn main() {
     let t_m = median_ms(runs, || {
         black_box(measure(black_box(&observed), &m_req).unwrap());
     });
-    table.push("measure: one line", t_m, "one RV scan (same run)", t_rv, "≤ 0.1");
+    table.push(
+        "measure: one line",
+        t_m,
+        "one RV scan (same run)",
+        t_rv,
+        "≤ 0.1",
+    );
     table.write();
 }

@@ -20,8 +20,13 @@ fn session_with_analyses() -> Session {
         fits_reader: Some(env!("CARGO_BIN_EXE_spectra-workbench").into()),
         ..Default::default()
     };
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rv/NGC3522_SDSS_DR18.fits");
-    let id = session.open_path(&path, &options).unwrap().remove(0).to_string();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/rv/NGC3522_SDSS_DR18.fits");
+    let id = session
+        .open_path(&path, &options)
+        .unwrap()
+        .remove(0)
+        .to_string();
     let requests = [
         AnalysisRequest::Rv {
             spectrum: id.clone(),
@@ -80,10 +85,9 @@ fn records_travel_in_the_bundle_verify_and_replay_to_the_same_results() {
         .collect();
     assert_eq!(kinds, vec!["rv", "identify", "measure"]);
     // The report holds the same records.
-    let report: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.join("reports/identification.json")).unwrap(),
-    )
-    .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("reports/identification.json")).unwrap())
+            .unwrap();
     assert_eq!(&report["records"], &manifest["identification"]["records"]);
     assert_eq!(report["manifest_id"], exported.manifest_id);
     // The bundled template and list are external data (hashed) and cited.
@@ -93,7 +97,10 @@ fn records_travel_in_the_bundle_verify_and_replay_to_the_same_results() {
         .iter()
         .map(|e| e["path"].as_str().unwrap())
         .collect();
-    for p in ["assets/linelists/galaxy.csv", "assets/templates/marz_early_type_galaxy.csv"] {
+    for p in [
+        "assets/linelists/galaxy.csv",
+        "assets/templates/marz_early_type_galaxy.csv",
+    ] {
         assert!(external.contains(&p), "{p} in {external:?}");
         assert!(
             manifest["citations"]
@@ -142,10 +149,7 @@ fn undo_takes_an_analysis_back_and_redo_returns_it() {
     assert_eq!(session.analyses().len(), 2);
     session.apply(Command::Redo).unwrap();
     assert_eq!(session.analyses().len(), 3);
-    assert_eq!(
-        session.history().last().unwrap().kind.as_str(),
-        "redo"
-    );
+    assert_eq!(session.history().last().unwrap().kind.as_str(), "redo");
     let analyses = session
         .history()
         .iter()

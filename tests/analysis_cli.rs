@@ -29,7 +29,12 @@ fn history_kinds(store: &Path) -> Vec<String> {
         return Vec::new();
     }
     let o = run(store, &["history", "--json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     v.as_array()
         .unwrap()
@@ -52,12 +57,20 @@ fn rv_prints_its_record_and_history_keeps_it() {
             "--json",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let r = &v["record"];
     assert_eq!(r["request"]["kind"], "rv");
     assert_eq!(r["request"]["request"]["grid"]["kind"], "redshift");
-    assert_eq!(r["external"][0]["path"], "assets/templates/marz_early_type_galaxy.csv");
+    assert_eq!(
+        r["external"][0]["path"],
+        "assets/templates/marz_early_type_galaxy.csv"
+    );
     let z = r["result"]["z"].as_f64().unwrap();
     assert!((z - 0.00404).abs() < 1e-4, "{z}");
     assert_eq!(r["result"]["peaks"].as_array().unwrap().len(), 5);
@@ -89,9 +102,18 @@ fn identify_prints_candidates_with_their_components() {
     let store = tmp.path().join("store");
     let o = run(
         &store,
-        &["identify", &path("tests/data/fits/11240_11038.fits.gz"), "--json"],
+        &[
+            "identify",
+            &path("tests/data/fits/11240_11038.fits.gz"),
+            "--json",
+        ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     let features = v["record"]["result"]["features"].as_array().unwrap();
     let with_candidates = features
@@ -99,7 +121,14 @@ fn identify_prints_candidates_with_their_components() {
         .find(|f| !f["candidates"].as_array().unwrap().is_empty())
         .unwrap();
     let c = &with_candidates["candidates"][0]["components"];
-    for k in ["residual_sigma", "wavelength", "strength", "species", "snr", "blend"] {
+    for k in [
+        "residual_sigma",
+        "wavelength",
+        "strength",
+        "species",
+        "snr",
+        "blend",
+    ] {
         assert!(c[k].is_number(), "{k} in {c}");
     }
     let identified = v["record"]["result"]["identified"].as_array().unwrap();
@@ -107,7 +136,11 @@ fn identify_prints_candidates_with_their_components() {
     // The same input gives the same bytes (the record, not the file path).
     let again = run(
         &store,
-        &["identify", &path("tests/data/fits/11240_11038.fits.gz"), "--json"],
+        &[
+            "identify",
+            &path("tests/data/fits/11240_11038.fits.gz"),
+            "--json",
+        ],
     );
     let w: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(v["record"], w["record"]);
@@ -133,36 +166,96 @@ fn bad_requests_exit_2_with_one_line_and_record_nothing() {
         // A template that does not overlap: the QSO template's far UV against SpeX at
         // z ≤ 0.01 (every lag leaves them apart).
         (
-            vec!["rv", &spex, "--template", "marz_quasar", "--z-min", "0", "--z-max", "0.01"],
+            vec![
+                "rv",
+                &spex,
+                "--template",
+                "marz_quasar",
+                "--z-min",
+                "0",
+                "--z-max",
+                "0.01",
+            ],
             "does not overlap",
         ),
         // A grid finer than the data can resolve.
         (
-            vec!["rv", &sdss, "--template", "marz_early_type_galaxy", "--v-min", "-1", "--v-max", "1", "--v-step", "0.000001"],
+            vec![
+                "rv",
+                &sdss,
+                "--template",
+                "marz_early_type_galaxy",
+                "--v-min",
+                "-1",
+                "--v-max",
+                "1",
+                "--v-step",
+                "0.000001",
+            ],
             "finer than the data can resolve",
         ),
         // A grid too narrow for SpeX's 460 km/s pixels.
-        (vec!["rv", &spex, "--template", "marz_g_star"], "needs at least 3"),
+        (
+            vec!["rv", &spex, "--template", "marz_g_star"],
+            "needs at least 3",
+        ),
         // An all-masked spectrum.
         (
-            vec!["rv", masked.to_str().unwrap(), "--template", "marz_g_star", "--v-min", "-9000", "--v-max", "9000"],
+            vec![
+                "rv",
+                masked.to_str().unwrap(),
+                "--template",
+                "marz_g_star",
+                "--v-min",
+                "-9000",
+                "--v-max",
+                "9000",
+            ],
             "every sample of the spectrum is masked",
         ),
-        (vec!["identify", masked.to_str().unwrap()], "unmasked samples"),
+        (
+            vec!["identify", masked.to_str().unwrap()],
+            "unmasked samples",
+        ),
         // A list with no lines in range.
-        (vec!["identify", &lamp, "--lines", far.to_str().unwrap()], "no line of"),
+        (
+            vec!["identify", &lamp, "--lines", far.to_str().unwrap()],
+            "no line of",
+        ),
         // z < 0 of a galaxy template.
         (
-            vec!["rv", &sdss, "--template", "marz_early_type_galaxy", "--z-min", "-0.1"],
+            vec![
+                "rv",
+                &sdss,
+                "--template",
+                "marz_early_type_galaxy",
+                "--z-min",
+                "-0.1",
+            ],
             "cannot start below z = 0",
         ),
         // Lists that are not lists.
-        (vec!["identify", &lamp, "--lines", no_medium.to_str().unwrap()], "medium"),
-        (vec!["identify", &lamp, "--lines", huge.to_str().unwrap()], "larger than 1 MiB"),
-        (vec!["identify", &lamp, "--lines", "nope"], "not a bundled line list"),
-        (vec!["rv", &lamp, "--template", "nope"], "not a bundled template"),
+        (
+            vec!["identify", &lamp, "--lines", no_medium.to_str().unwrap()],
+            "medium",
+        ),
+        (
+            vec!["identify", &lamp, "--lines", huge.to_str().unwrap()],
+            "larger than 1 MiB",
+        ),
+        (
+            vec!["identify", &lamp, "--lines", "nope"],
+            "not a bundled line list",
+        ),
+        (
+            vec!["rv", &lamp, "--template", "nope"],
+            "not a bundled template",
+        ),
         (vec!["identify", &lamp, "--z", "-2"], "z must be"),
-        (vec!["identify", &lamp, "--z-range", "1:0"], "start must be below"),
+        (
+            vec!["identify", &lamp, "--z-range", "1:0"],
+            "start must be below",
+        ),
         (vec!["identify", &lamp, "--threshold", "0"], "threshold"),
     ];
     for (args, says) in cases {
@@ -170,7 +263,11 @@ fn bad_requests_exit_2_with_one_line_and_record_nothing() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line: {err}");
+        assert_eq!(
+            err.trim_end().lines().count(),
+            1,
+            "{args:?}: one line: {err}"
+        );
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert!(o.stdout.is_empty(), "{args:?}: nothing printed");
     }

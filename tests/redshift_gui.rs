@@ -56,7 +56,9 @@ fn the_dock_correlates_shows_lines_identifies_and_measures() {
     kit::settle(&mut h);
     assert_eq!(h.state().redshift_error(), None);
     assert_eq!(kinds(h.state()), vec!["rv"]);
-    let z = h.state().session().analyses()[0].result["z"].as_f64().unwrap();
+    let z = h.state().session().analyses()[0].result["z"]
+        .as_f64()
+        .unwrap();
     assert!((z - 0.00405).abs() < 1e-4, "{z}");
     assert!(shows(&h, "quality 4 (reliable)"));
 
@@ -68,7 +70,8 @@ fn the_dock_correlates_shows_lines_identifies_and_measures() {
     // The overlay is a view change, in History like any other.
     assert!(shows(&h, "lines strong_lines at z"));
 
-    h.get_by_label_contains("Identify with strong_lines").click();
+    h.get_by_label_contains("Identify with strong_lines")
+        .click();
     kit::settle(&mut h);
     assert_eq!(kinds(h.state()), vec!["rv", "identify"]);
     assert!(shows(&h, "z from lines"));

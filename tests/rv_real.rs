@@ -4,7 +4,9 @@
 //! shifted by a known velocity against itself.
 
 use spectra_workbench::analysis::templates;
-use spectra_workbench::analysis::xcorr::{Grid, RvRequest, RvResult, TelluricMask, cross_correlate};
+use spectra_workbench::analysis::xcorr::{
+    Grid, RvRequest, RvResult, TelluricMask, cross_correlate,
+};
 use spectra_workbench::ingest::{ReadOptions, read_spectra};
 use spectra_workbench::spectrum::{Medium, Spectrum};
 
@@ -85,7 +87,12 @@ fn a_lega_c_galaxy_at_z_0_67_agrees_with_ppxf_and_the_medium_is_honoured() {
     let mut as_ppxf = s.clone();
     as_ppxf.medium = Medium::Vacuum;
     let r_vac = early_type(&as_ppxf);
-    assert_agrees("LEGA-C 414 read as vacuum vs ppxf", &r_vac, 0.668_380, 0.000_016);
+    assert_agrees(
+        "LEGA-C 414 read as vacuum vs ppxf",
+        &r_vac,
+        0.668_380,
+        0.000_016,
+    );
     // With the medium the file states, the template is converted to air and the redshift
     // rises by the refractive index at the observed wavelengths: 1 + z scales by n.
     let r_air = early_type(&s);
@@ -135,7 +142,10 @@ fn spex_shifted_by_a_known_velocity_is_recovered_against_itself_within_1_kms() {
                 "{path} shifted by {v_kms} km/s: {:.3} ± {:.3} km/s (error {err:+.3})",
                 r.rv_kms, r.rv_sigma_kms
             );
-            assert!(err.abs() < 1.0, "{path}, {v_kms} km/s: error {err:+.3} km/s");
+            assert!(
+                err.abs() < 1.0,
+                "{path}, {v_kms} km/s: error {err:+.3} km/s"
+            );
         }
     }
 }

@@ -32,7 +32,9 @@
 //! line (Σ of their best `wavelength` components; ties to the lower z), then the lines
 //! identified there give z, and the features are scored again at it.
 
-use crate::analysis::features::{Feature, FeatureError, FeatureKind, FeatureRequest, find_features};
+use crate::analysis::features::{
+    Feature, FeatureError, FeatureKind, FeatureRequest, find_features,
+};
 use crate::analysis::linelist::{LineKind, LineList, LineListError};
 use crate::spectrum::{Medium, Spectrum};
 use serde::{Deserialize, Serialize};
@@ -174,7 +176,11 @@ pub enum IdentifyError {
     #[error(
         "no line of '{list}' falls in the spectrum ({lo_nm:.2}–{hi_nm:.2} nm) at any z asked for"
     )]
-    NoLinesInRange { list: String, lo_nm: f64, hi_nm: f64 },
+    NoLinesInRange {
+        list: String,
+        lo_nm: f64,
+        hi_nm: f64,
+    },
 }
 
 /// σ_λ of a feature (see the module docs).
@@ -264,8 +270,11 @@ fn score_at(
                 .collect()
         })
         .collect();
-    let matched_line =
-        |line: usize| per_feature.iter().any(|c| c.iter().any(|(i, ..)| *i == line));
+    let matched_line = |line: usize| {
+        per_feature
+            .iter()
+            .any(|c| c.iter().any(|(i, ..)| *i == line))
+    };
     features
         .iter()
         .zip(&per_feature)
@@ -310,7 +319,10 @@ fn score_at(
                     let snr = f.snr.max(0.0) / (f.snr.max(0.0) + 10.0);
                     let blend = 1.0 / n as f64;
                     let score = wavelength
-                        * (W_STRENGTH * strength + W_SPECIES * species + W_SNR * snr + W_BLEND * blend);
+                        * (W_STRENGTH * strength
+                            + W_SPECIES * species
+                            + W_SNR * snr
+                            + W_BLEND * blend);
                     Candidate {
                         species: l.species.clone(),
                         label: l.label.clone(),
@@ -357,7 +369,10 @@ fn line_redshift(scored: &[ScoredFeature]) -> Option<LineRedshift> {
     let pts: Vec<(f64, f64)> = scored
         .iter()
         .filter(|f| {
-            f.identified && f.candidates.iter().all(|c| c.species == f.candidates[0].species)
+            f.identified
+                && f.candidates
+                    .iter()
+                    .all(|c| c.species == f.candidates[0].species)
         })
         .map(|f| {
             let c = &f.candidates[0];
@@ -375,7 +390,10 @@ fn line_redshift(scored: &[ScoredFeature]) -> Option<LineRedshift> {
     let wsum: f64 = pts.iter().map(|(_, s)| 1.0 / (s * s)).sum();
     let z = pts.iter().map(|(z, s)| z / (s * s)).sum::<f64>() / wsum;
     let chi2 = if pts.len() > 1 {
-        pts.iter().map(|(zi, s)| ((zi - z) / s).powi(2)).sum::<f64>() / (pts.len() - 1) as f64
+        pts.iter()
+            .map(|(zi, s)| ((zi - z) / s).powi(2))
+            .sum::<f64>()
+            / (pts.len() - 1) as f64
     } else {
         1.0
     };
@@ -592,7 +610,10 @@ mod tests {
                     assert!((0.0..=1.0).contains(&v));
                 }
                 let expected = k.wavelength
-                    * (W_STRENGTH * k.strength + W_SPECIES * k.species + W_SNR * k.snr + W_BLEND * k.blend);
+                    * (W_STRENGTH * k.strength
+                        + W_SPECIES * k.species
+                        + W_SNR * k.snr
+                        + W_BLEND * k.blend);
                 assert!((c.score - expected).abs() < 1e-12);
             }
         }
@@ -622,7 +643,10 @@ mod tests {
             z: ZChoice::Fixed { z },
             ..Default::default()
         };
-        assert_eq!(identify(&s, &list, &at(-1.0)), Err(IdentifyError::BadZ(-1.0)));
+        assert_eq!(
+            identify(&s, &list, &at(-1.0)),
+            Err(IdentifyError::BadZ(-1.0))
+        );
         assert!(matches!(
             identify(&s, &list, &at(f64::NAN)),
             Err(IdentifyError::BadZ(_))

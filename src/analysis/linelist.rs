@@ -78,11 +78,15 @@ pub struct TelluricBand {
 /// Why a line list could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LineListError {
-    #[error("no '# medium: air|vacuum' line (a line list must say whether its wavelengths are in air or vacuum)")]
+    #[error(
+        "no '# medium: air|vacuum' line (a line list must say whether its wavelengths are in air or vacuum)"
+    )]
     NoMedium,
     #[error("'# medium: {0}' is neither air nor vacuum")]
     BadMedium(String),
-    #[error("no header row naming a species column and a wavelength column (wavelength_nm, wavelength_A or wavelength_um)")]
+    #[error(
+        "no header row naming a species column and a wavelength column (wavelength_nm, wavelength_A or wavelength_um)"
+    )]
     NoHeader,
     #[error("line {line}: {problem}")]
     Row { line: usize, problem: String },
@@ -247,7 +251,11 @@ pub fn parse(key: &str, text: &str) -> Result<LineList, LineListError> {
                 "" => LineKind::Unknown,
                 t if t.eq_ignore_ascii_case("emission") => LineKind::Emission,
                 t if t.eq_ignore_ascii_case("absorption") => LineKind::Absorption,
-                t => return Err(bad(format!("type '{t}' is neither emission nor absorption"))),
+                t => {
+                    return Err(bad(format!(
+                        "type '{t}' is neither emission nor absorption"
+                    )));
+                }
             },
         });
     }
@@ -326,7 +334,10 @@ pub fn telluric_bands() -> Vec<TelluricBand> {
     rows.next(); // header: name,molecule,lo_nm,hi_nm,strength,source
     for row in rows {
         let f = split_csv(row);
-        let num = |i: usize| f[i].parse::<f64>().expect("bundled telluric table is valid");
+        let num = |i: usize| {
+            f[i].parse::<f64>()
+                .expect("bundled telluric table is valid")
+        };
         out.push(TelluricBand {
             name: f[0].clone(),
             molecule: f[1].clone(),
@@ -370,7 +381,13 @@ mod tests {
     #[test]
     fn conversion_to_air_follows_morton_and_is_recorded() {
         let l = bundled("galaxy").unwrap();
-        let ha = |l: &LineList| l.lines.iter().find(|x| x.label == "Halpha").unwrap().rest_nm;
+        let ha = |l: &LineList| {
+            l.lines
+                .iter()
+                .find(|x| x.label == "Halpha")
+                .unwrap()
+                .rest_nm
+        };
         let vac = ha(&l);
         let air = l.clone().to_medium(Medium::Air).unwrap();
         // Hα: 656.4613 nm vacuum; 656.28000 nm in air by Morton's eq. 8 evaluated
@@ -379,7 +396,13 @@ mod tests {
         assert!(vac > ha(&air));
         assert_eq!(air.converted.as_deref(), Some("vacuum→air (Morton 2000)"));
         // Ultraviolet lines stay vacuum.
-        let lya = |l: &LineList| l.lines.iter().find(|x| x.label == "Lyalpha").unwrap().rest_nm;
+        let lya = |l: &LineList| {
+            l.lines
+                .iter()
+                .find(|x| x.label == "Lyalpha")
+                .unwrap()
+                .rest_nm
+        };
         assert_eq!(lya(&air), lya(&l));
         // Same medium: untouched.
         assert_eq!(l.clone().to_medium(Medium::Vacuum).unwrap(), l);

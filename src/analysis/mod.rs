@@ -2,11 +2,11 @@
 //! come, feature finding, identification and cross-correlation). Pure core: no egui, no
 //! clock, no global state.
 
-pub mod measure;
-pub mod record;
-pub mod robust;
 pub mod features;
 pub mod identify;
 pub mod linelist;
-pub mod xcorr;
+pub mod measure;
+pub mod record;
+pub mod robust;
 pub mod templates;
+pub mod xcorr;

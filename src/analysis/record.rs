@@ -106,7 +106,8 @@ impl AnalysisRequest {
     /// The Dataset IDs it reads, the analysed spectrum first.
     pub fn inputs(&self) -> Vec<String> {
         match self {
-            AnalysisRequest::Measure { spectrum, .. } | AnalysisRequest::Identify { spectrum, .. } => {
+            AnalysisRequest::Measure { spectrum, .. }
+            | AnalysisRequest::Identify { spectrum, .. } => {
                 vec![spectrum.clone()]
             }
             AnalysisRequest::Rv {
@@ -311,7 +312,10 @@ pub fn run<'a>(
             }
             let id = identify(s, &l, request)?;
             let z = match &id.redshift {
-                Some(r) => format!(", z = {:.6} ± {:.6} from {} lines", r.z, r.z_sigma, r.n_lines),
+                Some(r) => format!(
+                    ", z = {:.6} ± {:.6} from {} lines",
+                    r.z, r.z_sigma, r.n_lines
+                ),
                 None => String::new(),
             };
             let summary = format!(
@@ -378,7 +382,8 @@ mod tests {
         assert_eq!(a.id.len(), 64);
         assert_eq!(a.request.inputs(), vec!["a".to_string()]);
         // Round trip through JSON, as a manifest stores it.
-        let back: AnalysisRecord = serde_json::from_value(serde_json::to_value(&a).unwrap()).unwrap();
+        let back: AnalysisRecord =
+            serde_json::from_value(serde_json::to_value(&a).unwrap()).unwrap();
         assert_eq!(back, a);
         assert_eq!(
             run(&req, |_| None),

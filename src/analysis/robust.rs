@@ -79,7 +79,6 @@ pub fn continuum_every(
     Some(out)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,9 +98,9 @@ mod tests {
         let mut valid = vec![true; 200];
         valid[150] = false;
         let c = continuum(&y, &valid, 41).unwrap();
-        for i in 20..180 {
-            assert!((c[i] - (1.0 + 0.001 * i as f64)).abs() < 0.01, "{i}: {}", c[i]);
+        for (i, c) in c.iter().enumerate().take(180).skip(20) {
+            assert!((c - (1.0 + 0.001 * i as f64)).abs() < 0.01, "{i}: {c}");
         }
-        assert!(continuum(&y, &vec![false; 200], 41).is_none());
+        assert!(continuum(&y, &[false; 200], 41).is_none());
     }
 }

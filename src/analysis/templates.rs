@@ -86,7 +86,7 @@ pub fn from_lines(
         .iter()
         .filter(|l| l.rest_nm >= lo_nm && l.rest_nm <= hi_nm)
         .collect();
-    if lines.is_empty() || !(sigma_ln > 0.0) {
+    if lines.is_empty() || sigma_ln.is_nan() || sigma_ln <= 0.0 {
         return None;
     }
     let max_strength = lines

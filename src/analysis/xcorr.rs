@@ -473,7 +473,7 @@ pub(crate) fn correlate_pairs(
             plan.forward(&mut data, &mut scratch);
             for lane in 0..lanes.len() {
                 let slot = pass * LANES + lane; // job index within the group
-                let (dst, re_part) = (slot / 2, slot % 2 == 0);
+                let (dst, re_part) = (slot / 2, slot.is_multiple_of(2));
                 for f in 0..n {
                     let g = (n - f) % n;
                     let (zr, zi) = (data[f * ELEMENT + lane], data[f * ELEMENT + LANES + lane]);
@@ -491,7 +491,7 @@ pub(crate) fn correlate_pairs(
         }
         plan.forward(&mut inverse, &mut scratch);
         for (slot, &(p, _)) in group.iter().enumerate() {
-            let (src, re_part) = (slot / 2, slot % 2 == 0);
+            let (src, re_part) = (slot / 2, slot.is_multiple_of(2));
             let out = &mut outs[p];
             for (d, o) in out.iter_mut().rev().enumerate() {
                 // ifft(Q) = conj(fft(conj Q))/N: real part → even job, −imag → odd.
@@ -758,12 +758,7 @@ pub fn cross_correlate(
     // W: the spectrum's weight per sample (taper × σ⁻²); a = W·r.
     let w_all: Vec<f64> = (0..s.y.len()).map(|i| s_apod[i] * weights[i]).collect();
     let b2: Vec<f64> = b.iter().map(|v| v * v).collect();
-    let norm_a = a
-        .iter()
-        .zip(&s_res)
-        .map(|(a, r)| a * r)
-        .sum::<f64>()
-        .sqrt();
+    let norm_a = a.iter().zip(&s_res).map(|(a, r)| a * r).sum::<f64>().sqrt();
     let norm_b = b.iter().map(|v| v * v).sum::<f64>().sqrt();
     if norm_b == 0.0 {
         return Err(RvError::FlatTemplate);
@@ -812,7 +807,13 @@ pub fn cross_correlate(
     let c: Vec<f64> = raw
         .iter()
         .zip(&n_k)
-        .map(|(c, n)| if *n > 0.0 { c / (n.sqrt() * norm_a) } else { 0.0 })
+        .map(|(c, n)| {
+            if *n > 0.0 {
+                c / (n.sqrt() * norm_a)
+            } else {
+                0.0
+            }
+        })
         .collect();
     let n_at = |k: i64| -> f64 {
         let i = (k - k_lo).clamp(0, n_k.len() as i64 - 1) as usize;
@@ -935,21 +936,20 @@ pub fn cross_correlate(
         None => {
             // Residuals to the scaled template at the peak, on valid overlapped samples.
             let (mut num, mut den) = (0.0, 0.0);
-            for i in 0..s_res.len() {
-                if s.valid[i] {
+            for (i, (&r, &ok)) in s_res.iter().zip(&s.valid).enumerate() {
+                if ok {
                     let tv = t_res_at(i as i64 - k_round);
-                    num += s_res[i] * tv;
+                    num += r * tv;
                     den += tv * tv;
                 }
             }
             let amp = if den > 0.0 { num / den } else { 0.0 };
             let mut res: Vec<f64> = Vec::new();
             let mut gain = 0.0;
-            for i in 0..s_res.len() {
+            for (i, ((&r, &ok), &(_, f))) in s_res.iter().zip(&s.valid).zip(&s.interp).enumerate() {
                 let g = i as i64 - k_round;
-                if s.valid[i] && g >= t_first && g <= t_last {
-                    res.push(s_res[i] - amp * t_res_at(g));
-                    let f = s.interp[i].1;
+                if ok && g >= t_first && g <= t_last {
+                    res.push(r - amp * t_res_at(g));
                     gain += (1.0 - f).powi(2) + f * f;
                 }
             }
@@ -1170,7 +1170,9 @@ mod tests {
         let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         (0..n)
             .map(|_| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
             })
             .collect()
@@ -1227,7 +1229,9 @@ mod tests {
 
     #[test]
     fn apodization_tapers_both_ends_of_the_valid_span() {
-        let valid = [false, true, true, true, true, true, true, true, true, true, true, false];
+        let valid = [
+            false, true, true, true, true, true, true, true, true, true, true, false,
+        ];
         let a = apodization(&valid, 0.2);
         assert_eq!(a[0], 0.0);
         assert_eq!(a[11], 0.0);

@@ -11,7 +11,9 @@ use clap::Args;
 use super::{Failure, ReadArgs, StoreChoice, open_single, persist};
 use crate::analysis::identify::{IdentifyRequest, ZChoice};
 use crate::analysis::measure::{Interval, MeasureRequest, Measured};
-use crate::analysis::record::{AnalysisRecord, AnalysisRequest, ListRef, MAX_LIST_BYTES, TemplateRef};
+use crate::analysis::record::{
+    AnalysisRecord, AnalysisRequest, ListRef, MAX_LIST_BYTES, TemplateRef,
+};
 use crate::analysis::templates::{self, TemplateKind};
 use crate::analysis::xcorr::{Grid, RvRequest, TelluricMask};
 use crate::analysis::{features::FeatureRequest, linelist};
@@ -24,7 +26,12 @@ pub struct RvArgs {
     pub file: PathBuf,
     /// Template: a bundled one (marz_early_type_galaxy, marz_quasar, marz_g_star…) or a
     /// spectrum file at rest.
-    #[arg(long, value_name = "T", conflicts_with = "lines", required_unless_present = "lines")]
+    #[arg(
+        long,
+        value_name = "T",
+        conflicts_with = "lines",
+        required_unless_present = "lines"
+    )]
     pub template: Option<String>,
     /// Correlate against a template made of a line list's lines: a bundled list
     /// (strong_lines, galaxy, qso) or a CSV list file.
@@ -68,7 +75,12 @@ pub struct IdentifyArgs {
     #[arg(long, value_name = "LIST", default_value = "strong_lines")]
     pub lines: String,
     /// Identify at this redshift (default 0).
-    #[arg(long, value_name = "Z", allow_negative_numbers = true, conflicts_with = "z_range")]
+    #[arg(
+        long,
+        value_name = "Z",
+        allow_negative_numbers = true,
+        conflicts_with = "z_range"
+    )]
     pub z: Option<f64>,
     /// Search this redshift range for the z most features agree on: A:B.
     #[arg(long, value_name = "A:B", value_parser = parse_z_range)]
@@ -263,7 +275,12 @@ pub(super) fn rv(args: RvArgs, choice: &StoreChoice) -> Result<(), Failure> {
     let mut store = choice.open()?;
     let mut session = Session::default();
     let file = &args.file;
-    let id = open_single(&mut session, file, &args.read.read_options(), "rv takes one")?;
+    let id = open_single(
+        &mut session,
+        file,
+        &args.read.read_options(),
+        "rv takes one",
+    )?;
     let spectrum_pixel_kms = {
         let d = session.dataset(&id).expect("just added");
         crate::analysis::xcorr::native_pixel_kms(d.spectrum.x_nm())
@@ -378,7 +395,11 @@ pub(super) fn rv(args: RvArgs, choice: &StoreChoice) -> Result<(), Failure> {
                     "σ estimated from the residuals"
                 },
                 if r.sigma_scale > 1.0 {
-                    format!(", × {:.2} for template mismatch (χ² {:.2})", r.sigma_scale, r.chi2_reduced.unwrap_or(0.0))
+                    format!(
+                        ", × {:.2} for template mismatch (χ² {:.2})",
+                        r.sigma_scale,
+                        r.chi2_reduced.unwrap_or(0.0)
+                    )
                 } else {
                     String::new()
                 }
@@ -432,11 +453,18 @@ pub(super) fn identify(args: IdentifyArgs, choice: &StoreChoice) -> Result<(), F
     let mut store = choice.open()?;
     let mut session = Session::default();
     let file = &args.file;
-    let id = open_single(&mut session, file, &args.read.read_options(), "identify takes one")?;
+    let id = open_single(
+        &mut session,
+        file,
+        &args.read.read_options(),
+        "identify takes one",
+    )?;
     let list = list_ref(&args.lines)?;
     let z = match (args.z, args.z_range) {
         (_, Some((z_min, z_max))) => ZChoice::Range { z_min, z_max },
-        (z, None) => ZChoice::Fixed { z: z.unwrap_or(0.0) },
+        (z, None) => ZChoice::Fixed {
+            z: z.unwrap_or(0.0),
+        },
     };
     let request = AnalysisRequest::Identify {
         spectrum: id.to_string(),

@@ -323,7 +323,10 @@ pub fn main() -> ExitCode {
             }
             // A usage error is one line on stderr, like every other refusal: clap's
             // message without its usage block and "try --help" footer.
-            eprintln!("spectra-workbench: {}", one_line_usage_error(&e.render().to_string()));
+            eprintln!(
+                "spectra-workbench: {}",
+                one_line_usage_error(&e.render().to_string())
+            );
             return ExitCode::from(2);
         }
     };
@@ -642,7 +645,6 @@ fn export(recipe_path: &Path, out: &Path, choice: &StoreChoice) -> Result<(), Fa
     println!("{}", exported.dir.display());
     Ok(())
 }
-
 
 fn replay(bundle: &Path) -> Result<(), Failure> {
     let report = crate::provenance::replay::replay_bundle(bundle)

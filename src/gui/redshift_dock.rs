@@ -63,11 +63,10 @@ impl Default for RedshiftDock {
 
 /// The latest record of `kind` about `input`.
 fn latest<'a>(session: &'a Session, kind: &str, input: &DatasetId) -> Option<&'a AnalysisRecord> {
-    session
-        .analyses()
-        .iter()
-        .rev()
-        .find(|a| a.request.kind() == kind && a.request.inputs().first().map(String::as_str) == Some(input.as_str()))
+    session.analyses().iter().rev().find(|a| {
+        a.request.kind() == kind
+            && a.request.inputs().first().map(String::as_str) == Some(input.as_str())
+    })
 }
 
 fn number(v: &serde_json::Value, path: &[&str]) -> Option<f64> {
@@ -343,42 +342,54 @@ impl RedshiftDock {
                 z["n_lines"]
             ));
         }
-        egui::ScrollArea::horizontal().id_salt("identify_scroll").show(ui, |ui| {
-        egui::Grid::new("identify_table")
-            .striped(true)
-            .num_columns(4)
+        egui::ScrollArea::horizontal()
+            .id_salt("identify_scroll")
             .show(ui, |ui| {
-                ui.strong("feature nm");
-                ui.strong("S/N");
-                ui.strong("best line");
-                ui.strong("score (id: identified) [λ str sp snr bl]");
-                ui.end_row();
-                for f in r["features"].as_array().into_iter().flatten() {
-                    let Some(best) = f["candidates"].get(0) else {
-                        continue;
-                    };
-                    let c = &best["components"];
-                    ui.label(format!("{:.3}", f["feature"]["centroid_nm"].as_f64().unwrap_or(0.0)));
-                    ui.label(format!("{:.0}", f["feature"]["snr"].as_f64().unwrap_or(0.0)));
-                    ui.label(format!(
-                        "{} {:.2}",
-                        best["species"].as_str().unwrap_or(""),
-                        best["rest_nm"].as_f64().unwrap_or(0.0)
-                    ));
-                    ui.label(format!(
-                        "{:.2}{} [{:.2} {:.2} {:.2} {:.2} {:.2}]",
-                        best["score"].as_f64().unwrap_or(0.0),
-                        if f["identified"].as_bool() == Some(true) { " id" } else { "" },
-                        c["wavelength"].as_f64().unwrap_or(0.0),
-                        c["strength"].as_f64().unwrap_or(0.0),
-                        c["species"].as_f64().unwrap_or(0.0),
-                        c["snr"].as_f64().unwrap_or(0.0),
-                        c["blend"].as_f64().unwrap_or(0.0),
-                    ));
-                    ui.end_row();
-                }
+                egui::Grid::new("identify_table")
+                    .striped(true)
+                    .num_columns(4)
+                    .show(ui, |ui| {
+                        ui.strong("feature nm");
+                        ui.strong("S/N");
+                        ui.strong("best line");
+                        ui.strong("score (id: identified) [λ str sp snr bl]");
+                        ui.end_row();
+                        for f in r["features"].as_array().into_iter().flatten() {
+                            let Some(best) = f["candidates"].get(0) else {
+                                continue;
+                            };
+                            let c = &best["components"];
+                            ui.label(format!(
+                                "{:.3}",
+                                f["feature"]["centroid_nm"].as_f64().unwrap_or(0.0)
+                            ));
+                            ui.label(format!(
+                                "{:.0}",
+                                f["feature"]["snr"].as_f64().unwrap_or(0.0)
+                            ));
+                            ui.label(format!(
+                                "{} {:.2}",
+                                best["species"].as_str().unwrap_or(""),
+                                best["rest_nm"].as_f64().unwrap_or(0.0)
+                            ));
+                            ui.label(format!(
+                                "{:.2}{} [{:.2} {:.2} {:.2} {:.2} {:.2}]",
+                                best["score"].as_f64().unwrap_or(0.0),
+                                if f["identified"].as_bool() == Some(true) {
+                                    " id"
+                                } else {
+                                    ""
+                                },
+                                c["wavelength"].as_f64().unwrap_or(0.0),
+                                c["strength"].as_f64().unwrap_or(0.0),
+                                c["species"].as_f64().unwrap_or(0.0),
+                                c["snr"].as_f64().unwrap_or(0.0),
+                                c["blend"].as_f64().unwrap_or(0.0),
+                            ));
+                            ui.end_row();
+                        }
+                    });
             });
-        });
     }
 
     fn measure_section(
@@ -401,9 +412,17 @@ impl RedshiftDock {
         }
         ui.horizontal(|ui| {
             ui.label("from");
-            ui.add(egui::DragValue::new(&mut self.region_lo_nm).speed(0.01).suffix(" nm"));
+            ui.add(
+                egui::DragValue::new(&mut self.region_lo_nm)
+                    .speed(0.01)
+                    .suffix(" nm"),
+            );
             ui.label("to");
-            ui.add(egui::DragValue::new(&mut self.region_hi_nm).speed(0.01).suffix(" nm"));
+            ui.add(
+                egui::DragValue::new(&mut self.region_hi_nm)
+                    .speed(0.01)
+                    .suffix(" nm"),
+            );
         });
         ui.horizontal(|ui| {
             if let Some(b) = view_x
@@ -417,7 +436,9 @@ impl RedshiftDock {
             }
             if ui
                 .add_enabled(!self.busy, egui::Button::new("Measure"))
-                .on_hover_text("Centroid, FWHM, equivalent width and flux, with σ (specutils' definitions)")
+                .on_hover_text(
+                    "Centroid, FWHM, equivalent width and flux, with σ (specutils' definitions)",
+                )
                 .clicked()
             {
                 out.push(DockRequest::Analyze(AnalysisRequest::Measure {

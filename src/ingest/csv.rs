@@ -257,7 +257,10 @@ fn resolve_column(
 /// The medium a leading comment line states, as `# medium: air` or `# medium: vacuum`
 /// (the form this app's templates and line lists use; case-insensitive).
 fn comment_medium(line: &str) -> Option<crate::spectrum::Medium> {
-    let body = line.trim_start().trim_start_matches(['#', '%', '!', '/']).trim();
+    let body = line
+        .trim_start()
+        .trim_start_matches(['#', '%', '!', '/'])
+        .trim();
     let (key, value) = body.split_once(':')?;
     if !key.trim().eq_ignore_ascii_case("medium") {
         return None;

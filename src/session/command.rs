@@ -279,7 +279,10 @@ pub(crate) fn describe(library: &Library, command: &Command) -> Result<Described
         Command::SetLineOverlay(overlay) => match overlay {
             None => Described::new(K::View, "line overlay off".into()),
             Some(o) => {
-                if !crate::analysis::linelist::BUNDLED.iter().any(|(k, _)| *k == o.list) {
+                if !crate::analysis::linelist::BUNDLED
+                    .iter()
+                    .any(|(k, _)| *k == o.list)
+                {
                     return Err(CommandError::LineOverlay(format!(
                         "no bundled line list '{}'",
                         o.list
