@@ -360,6 +360,25 @@ fn to_grid(
     out
 }
 
+/// The spectrum prepared for correlating: on the working grid, continuum removed,
+/// weighted and tapered.
+struct SpectrumSide {
+    s: Working,
+    s_scale: f64,
+    s_res: Vec<f64>,
+    sigma_work: Option<Vec<f64>>,
+    weights: Vec<f64>,
+    a: Vec<f64>,
+    w_all: Vec<f64>,
+}
+
+/// The template prepared: on the working grid, continuum removed (`t_res`), squared.
+struct TemplateSide {
+    t: Working,
+    t_res: Vec<f64>,
+    b2: Vec<f64>,
+}
+
 /// Values given per native sample, linearly interpolated onto the working grid.
 fn on_grid(native: &[f64], interp: &[(u32, f64)]) -> Vec<f64> {
     interp
@@ -634,43 +653,10 @@ pub fn cross_correlate(
             .collect(),
     };
     let u0 = spectrum.x_nm()[0].ln();
-    let s = to_grid(
-        spectrum.x_nm(),
-        spectrum.y(),
-        spectrum.mask(),
-        u0,
-        step,
-        &bands,
-    );
-    let t = to_grid(&t_x, template.y(), template.mask(), u0, step, &[]);
-    if s.y.len() < 8 {
-        return Err(RvError::TooShort("spectrum"));
-    }
-    if !s.valid.iter().any(|&v| v) {
-        return Err(RvError::AllMasked("spectrum"));
-    }
-    if !t.valid.iter().any(|&v| v) {
-        return Err(RvError::AllMasked("template"));
-    }
-    // The continuum is found on each spectrum's own samples (the window counted in the
-    // spectrum's pixels, the template's scaled to the same width in ln λ) and then
-    // interpolated like the data: a shifted copy of a spectrum has the same samples, so
-    // it gets exactly the shifted continuum whatever the phase of the working grid.
     let window = req.continuum_px.max(3);
-    let t_native = native_step(&t_x);
-    let t_window = ((window as f64) * native / t_native).round().max(3.0) as usize;
     let unmasked_native = |m: Option<&[bool]>, n: usize| -> Vec<bool> {
         m.map_or_else(|| vec![true; n], |m| m.iter().map(|v| !v).collect())
     };
-    let s_unmasked = unmasked_native(spectrum.mask(), spectrum.len());
-    let t_unmasked = unmasked_native(template.mask(), template.len());
-    // Knots every half window: the continuum is smooth on the window's scale.
-    let s_cont = continuum_every(spectrum.y(), &s_unmasked, window, window / 2)
-        .map(|c| on_grid(&c, &s.interp))
-        .ok_or(RvError::AllMasked("spectrum"))?;
-    let t_cont = continuum_every(template.y(), &t_unmasked, t_window, t_window / 2)
-        .map(|c| on_grid(&c, &t.interp))
-        .ok_or(RvError::AllMasked("template"))?;
     // Scales are medians of at most ~4096 evenly spaced samples: a level, not a statistic
     // that needs every sample.
     let scale_of = |c: &[f64], valid: &[bool]| {
@@ -683,81 +669,150 @@ pub fn cross_correlate(
         let m = median(&mut v);
         if m > 0.0 && m.is_finite() { m } else { 1.0 }
     };
-    let s_scale = scale_of(&s_cont, &s.valid);
-    let t_scale = scale_of(&t_cont, &t.valid);
-    let s_res: Vec<f64> = (0..s.y.len())
-        .map(|i| {
-            if s.valid[i] {
-                (s.y[i] - s_cont[i]) / s_scale
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let t_res: Vec<f64> = (0..t.y.len())
-        .map(|i| {
-            if t.valid[i] {
-                (t.y[i] - t_cont[i]) / t_scale
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    // σ on the working grid (for the weights).
-    let sigma = spectrum.sigma();
-    // σ of each working sample, in flux units, from the interpolation weights.
-    let sigma_work: Option<Vec<f64>> = sigma.map(|sig: &[f64]| {
-        s.interp
-            .iter()
-            .map(|&(j, f)| {
-                let j = j as usize;
-                ((1.0 - f).powi(2) * sig[j].powi(2) + f.powi(2) * sig[j + 1].powi(2)).sqrt()
+    // The continuum is found on each spectrum's own samples (the window counted in the
+    // spectrum's pixels, the template's scaled to the same width in ln λ) and then
+    // interpolated like the data: a shifted copy of a spectrum has the same samples, so
+    // it gets exactly the shifted continuum whatever the phase of the working grid.
+    // The spectrum and the template are prepared independently (on two threads for long
+    // arrays; the arithmetic is the same either way).
+    let spectrum_side = || -> Result<SpectrumSide, RvError> {
+        let s = to_grid(
+            spectrum.x_nm(),
+            spectrum.y(),
+            spectrum.mask(),
+            u0,
+            step,
+            &bands,
+        );
+        if s.y.len() < 8 {
+            return Err(RvError::TooShort("spectrum"));
+        }
+        if !s.valid.iter().any(|&v| v) {
+            return Err(RvError::AllMasked("spectrum"));
+        }
+        let s_unmasked = unmasked_native(spectrum.mask(), spectrum.len());
+        // Knots every half window: the continuum is smooth on the window's scale.
+        let s_cont = continuum_every(spectrum.y(), &s_unmasked, window, window / 2)
+            .map(|c| on_grid(&c, &s.interp))
+            .ok_or(RvError::AllMasked("spectrum"))?;
+        let s_scale = scale_of(&s_cont, &s.valid);
+        let s_res: Vec<f64> = (0..s.y.len())
+            .map(|i| {
+                if s.valid[i] {
+                    (s.y[i] - s_cont[i]) / s_scale
+                } else {
+                    0.0
+                }
             })
-            .collect()
-    });
-    let weights: Vec<f64> = match &sigma_work {
-        Some(sw) => {
-            let stride = sw.len().div_ceil(4096).max(1);
-            let mut pos: Vec<f64> = (0..sw.len())
-                .step_by(stride)
-                .filter(|&i| s.valid[i] && sw[i] > 0.0)
-                .map(|i| sw[i])
-                .collect();
-            let med = median(&mut pos);
-            // Weights follow σ's smooth level (a running median, as for the continuum), not
-            // its sample-to-sample shape: σ that dips in line cores (photon noise) would
-            // otherwise weigh the cores, where resampling changes a line's shape most, and
-            // pull the peak. The error propagation below still uses every sample's σ.
-            let smooth = sigma
-                .and_then(|sig| continuum_every(sig, &s_unmasked, window, window))
-                .map_or_else(|| sw.clone(), |c| on_grid(&c, &s.interp));
-            smooth
+            .collect();
+        // σ of each working sample, in flux units, from the interpolation weights.
+        let sigma = spectrum.sigma();
+        let sigma_work: Option<Vec<f64>> = sigma.map(|sig: &[f64]| {
+            s.interp
                 .iter()
-                .zip(&s.valid)
-                .map(|(&v, &ok)| {
-                    if !ok || med <= 0.0 {
-                        0.0
-                    } else if v <= 0.0 {
-                        100.0
-                    } else {
-                        ((med / v).powi(2)).min(100.0)
-                    }
+                .map(|&(j, f)| {
+                    let j = j as usize;
+                    ((1.0 - f).powi(2) * sig[j].powi(2) + f.powi(2) * sig[j + 1].powi(2)).sqrt()
                 })
                 .collect()
-        }
-        None => s.valid.iter().map(|&v| if v { 1.0 } else { 0.0 }).collect(),
+        });
+        let weights: Vec<f64> = match &sigma_work {
+            Some(sw) => {
+                let stride = sw.len().div_ceil(4096).max(1);
+                let mut pos: Vec<f64> = (0..sw.len())
+                    .step_by(stride)
+                    .filter(|&i| s.valid[i] && sw[i] > 0.0)
+                    .map(|i| sw[i])
+                    .collect();
+                let med = median(&mut pos);
+                // Weights follow σ's smooth level (a running median, as for the
+                // continuum), not its sample-to-sample shape: σ that dips in line cores
+                // (photon noise) would otherwise weigh the cores, where resampling
+                // changes a line's shape most, and pull the peak. The error propagation
+                // below still uses every sample's σ.
+                let smooth = sigma
+                    .and_then(|sig| continuum_every(sig, &s_unmasked, window, window))
+                    .map_or_else(|| sw.clone(), |c| on_grid(&c, &s.interp));
+                smooth
+                    .iter()
+                    .zip(&s.valid)
+                    .map(|(&v, &ok)| {
+                        if !ok || med <= 0.0 {
+                            0.0
+                        } else if v <= 0.0 {
+                            100.0
+                        } else {
+                            ((med / v).powi(2)).min(100.0)
+                        }
+                    })
+                    .collect()
+            }
+            None => s.valid.iter().map(|&v| if v { 1.0 } else { 0.0 }).collect(),
+        };
+        let s_apod = apodization(&s.valid, req.apodize_fraction.clamp(0.0, 0.5));
+        // W: the spectrum's weight per sample (taper × σ⁻²); a = W·r.
+        let w_all: Vec<f64> = (0..s.y.len()).map(|i| s_apod[i] * weights[i]).collect();
+        let a: Vec<f64> = (0..s.y.len()).map(|i| w_all[i] * s_res[i]).collect();
+        Ok(SpectrumSide {
+            s,
+            s_scale,
+            s_res,
+            sigma_work,
+            weights,
+            a,
+            w_all,
+        })
     };
-    let s_apod = apodization(&s.valid, req.apodize_fraction.clamp(0.0, 0.5));
-    let a: Vec<f64> = (0..s.y.len())
-        .map(|i| s_apod[i] * weights[i] * s_res[i])
-        .collect();
-    // The template is the model and is not tapered: a taper on it would be a shape the
-    // data do not have, and moves the peak even of a spectrum against itself. The
-    // spectrum's taper is a weight (it lowers the say of its ends).
-    let b: Vec<f64> = t_res.clone();
-    // W: the spectrum's weight per sample (taper × σ⁻²); a = W·r.
-    let w_all: Vec<f64> = (0..s.y.len()).map(|i| s_apod[i] * weights[i]).collect();
-    let b2: Vec<f64> = b.iter().map(|v| v * v).collect();
+    let template_side = || -> Result<TemplateSide, RvError> {
+        let t = to_grid(&t_x, template.y(), template.mask(), u0, step, &[]);
+        if !t.valid.iter().any(|&v| v) {
+            return Err(RvError::AllMasked("template"));
+        }
+        let t_native = native_step(&t_x);
+        let t_window = ((window as f64) * native / t_native).round().max(3.0) as usize;
+        let t_unmasked = unmasked_native(template.mask(), template.len());
+        let t_cont = continuum_every(template.y(), &t_unmasked, t_window, t_window / 2)
+            .map(|c| on_grid(&c, &t.interp))
+            .ok_or(RvError::AllMasked("template"))?;
+        let t_scale = scale_of(&t_cont, &t.valid);
+        let t_res: Vec<f64> = (0..t.y.len())
+            .map(|i| {
+                if t.valid[i] {
+                    (t.y[i] - t_cont[i]) / t_scale
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        // The template is the model and is not tapered: a taper on it would be a shape
+        // the data do not have, and moves the peak even of a spectrum against itself.
+        // The spectrum's taper is a weight (it lowers the say of its ends).
+        let b2: Vec<f64> = t_res.iter().map(|v| v * v).collect();
+        Ok(TemplateSide { t, t_res, b2 })
+    };
+    let parallel = std::env::var_os("XC_SERIAL").is_none()
+        && crate::transforms::threads_for(spectrum.len().max(template.len())) > 1;
+    let (spectrum_done, template_done) = if parallel {
+        std::thread::scope(|scope| {
+            let t = scope.spawn(template_side);
+            let s = spectrum_side();
+            (s, t.join().expect("template preparation"))
+        })
+    } else {
+        (spectrum_side(), template_side())
+    };
+    let SpectrumSide {
+        s,
+        s_scale,
+        s_res,
+        sigma_work,
+        weights,
+        a,
+        w_all,
+    } = spectrum_done?;
+    let TemplateSide { t, t_res, b2 } = template_done?;
+    let b = &t_res;
+    let sigma = spectrum.sigma();
     let norm_a = a.iter().zip(&s_res).map(|(a, r)| a * r).sum::<f64>().sqrt();
     let norm_b = b.iter().map(|v| v * v).sum::<f64>().sqrt();
     if norm_b == 0.0 {
@@ -801,9 +856,21 @@ pub fn cross_correlate(
     // where C(k)/√N(k) is largest, C = Σ W r T(i − k) and N = Σ W T²(i − k). Dividing by
     // √N(k) matters when W is not uniform (σ that follows the flux): the plain
     // correlation C is then biased towards where the weights lean.
-    let mut both = correlate_pairs(&[(&a, &b), (&w_all, &b2)], t_first, k_lo, k_hi);
-    let n_k = both.pop().expect("two pairs");
-    let raw = both.pop().expect("two pairs");
+    // C and N, each its own overlap-save pass (on two threads for long arrays: the same
+    // arithmetic either way, so the same bits on any machine).
+    let one = |x: &[f64], y: &[f64]| {
+        correlate_pairs(&[(x, y)], t_first, k_lo, k_hi)
+            .pop()
+            .expect("one pair")
+    };
+    let (raw, n_k) = if parallel {
+        std::thread::scope(|scope| {
+            let n = scope.spawn(|| one(&w_all, &b2));
+            (one(&a, b), n.join().expect("correlation"))
+        })
+    } else {
+        (one(&a, b), one(&w_all, &b2))
+    };
     let c: Vec<f64> = raw
         .iter()
         .zip(&n_k)
