@@ -127,3 +127,67 @@ fn view_lineage_lists_the_analyses() {
     assert!(shows(&h, "assets/templates/marz_early_type_galaxy.csv"));
     assert!(h.query_by_label("Copy record JSON").is_some());
 }
+
+/// A primary-button drag on the canvas from `from` to `to`, a frame per step.
+fn drag(h: &mut egui_kittest::Harness<'static, WorkbenchApp>, from: egui::Pos2, to: egui::Pos2) {
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::default(),
+    };
+    h.input_mut().events.push(egui::Event::PointerMoved(from));
+    h.step();
+    h.input_mut().events.push(button(from, true));
+    h.step();
+    for k in 1..=8 {
+        let p = from + (to - from) * (k as f32 / 8.0);
+        h.input_mut().events.push(egui::Event::PointerMoved(p));
+        h.step();
+    }
+    h.input_mut().events.push(button(to, false));
+    h.step();
+}
+
+#[test]
+fn a_region_dragged_on_the_plot_is_measured_and_the_plot_does_not_pan() {
+    use spectra_workbench::session::Command;
+    use spectra_workbench::view::PlotBounds;
+    let mut h = tall(app());
+    // Around Hα at z ≈ 0.004 (≈ 659 nm observed).
+    let view = PlotBounds {
+        x_nm: [640.0, 680.0],
+        y: [0.0, 200.0],
+    };
+    h.state_mut().apply_command(Command::SetBounds(Some(view)));
+    h.get_by_label("Redshift").click();
+    h.run_steps(3);
+    h.get_by_label("Drag on plot").click();
+    h.run_steps(2);
+    let rect = h.state().canvas_rect();
+    let at = |fx: f32| egui::pos2(rect.left() + fx * rect.width(), rect.center().y);
+    drag(&mut h, at(0.45), at(0.6));
+    kit::settle(&mut h);
+    assert_eq!(kinds(h.state()), vec!["measure"]);
+    let m = &h.state().session().analyses()[0].result;
+    let (lo, hi) = (
+        m["region"]["lo_nm"].as_f64().unwrap(),
+        m["region"]["hi_nm"].as_f64().unwrap(),
+    );
+    // The plot's frame sits inside the canvas (axes, margins): the region is where the
+    // drag was to within a tenth of the view, and as wide as the drag to within 15 %.
+    let span = view.x_nm[1] - view.x_nm[0];
+    let expect = |fx: f64| view.x_nm[0] + fx * span;
+    assert!((lo - expect(0.45)).abs() < 0.1 * span, "{lo}");
+    assert!((hi - expect(0.6)).abs() < 0.1 * span, "{hi}");
+    assert!(((hi - lo) / (0.15 * span) - 1.0).abs() < 0.15, "{lo}…{hi}");
+    // Picking did not pan; the view is still the one set.
+    let now = h.state().session().view().bounds.unwrap();
+    assert_eq!(now.x_nm, view.x_nm);
+    // The pick was for one region: the next drag pans again and measures nothing.
+    drag(&mut h, at(0.45), at(0.6));
+    kit::settle(&mut h);
+    assert_eq!(kinds(h.state()), vec!["measure"]);
+    let panned = h.state().session().view().bounds.unwrap();
+    assert!(panned.x_nm[0] < view.x_nm[0] - 0.05 * span, "{panned:?}");
+}

@@ -1077,7 +1077,7 @@ impl WorkbenchApp {
                 out.commands.push(Command::SetCanvas(canvas));
             }
             let (scene, _) = render::scene_of(&self.session, &view, &self.display);
-            canvas_out = render::draw_canvas(ui, &view, &scene);
+            canvas_out = render::draw_canvas_with(ui, &view, &scene, self.redshift.canvas_tools());
         });
         self.readout = canvas_out.readout;
         self.canvas_rect = canvas_rect;
@@ -1096,6 +1096,11 @@ impl WorkbenchApp {
         }
         if noticed.dismiss_export {
             self.last_export = None;
+        }
+        if let Some(region) = canvas_out.picked_region_nm.take() {
+            self.redshift.region_picked(region);
+            // The dock measures it on the next frame.
+            ui.ctx().request_repaint();
         }
         if let Some(id) = canvas_out.banner_clicked.take() {
             self.banner_history(&id);

@@ -37,8 +37,13 @@ pub struct RedshiftDock {
     v_range_kms: f64,
     /// Index into [`linelist::BUNDLED`] for the overlay and identification.
     list: usize,
+    /// The measurement region, nm (typed, taken from the view, or dragged on the plot).
     region_lo_nm: f64,
     region_hi_nm: f64,
+    /// The next primary drag on the plot picks the region (and then measures it).
+    pick_on_plot: bool,
+    /// A region was just picked on the plot: measure it this frame.
+    measure_pending: bool,
     /// The last refusal, in words.
     pub error: Option<String>,
     /// A background analysis is running.
@@ -55,9 +60,32 @@ impl Default for RedshiftDock {
             list: 0,
             region_lo_nm: 0.0,
             region_hi_nm: 0.0,
+            pick_on_plot: false,
+            measure_pending: false,
             error: None,
             busy: false,
         }
+    }
+}
+
+impl RedshiftDock {
+    /// What the canvas should lend the dock this frame: the region pick, while asked for.
+    pub fn canvas_tools(&self) -> crate::render::CanvasTools {
+        let pick_region = self.open && self.pick_on_plot;
+        crate::render::CanvasTools {
+            pick_region,
+            region_nm: (pick_region && self.region_lo_nm < self.region_hi_nm)
+                .then_some([self.region_lo_nm, self.region_hi_nm]),
+        }
+    }
+
+    /// A region dragged on the plot, nm: it becomes the measurement region and is
+    /// measured on the next frame; the plot pans again.
+    pub fn region_picked(&mut self, region_nm: [f64; 2]) {
+        self.region_lo_nm = region_nm[0];
+        self.region_hi_nm = region_nm[1];
+        self.pick_on_plot = false;
+        self.measure_pending = true;
     }
 }
 
@@ -434,12 +462,18 @@ impl RedshiftDock {
                 self.region_lo_nm = b[0];
                 self.region_hi_nm = b[1];
             }
+            ui.toggle_value(&mut self.pick_on_plot, "Drag on plot")
+                .on_hover_text(
+                    "Drag across the line on the plot to set the region and measure it (the plot does not pan until then)",
+                );
+            let pending = std::mem::take(&mut self.measure_pending);
             if ui
                 .add_enabled(!self.busy, egui::Button::new("Measure"))
                 .on_hover_text(
                     "Centroid, FWHM, equivalent width and flux, with σ (specutils' definitions)",
                 )
                 .clicked()
+                || (pending && !self.busy)
             {
                 out.push(DockRequest::Analyze(AnalysisRequest::Measure {
                     spectrum: input.to_string(),

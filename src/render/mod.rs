@@ -4,7 +4,9 @@
 pub mod offscreen;
 pub mod plot;
 
-pub use plot::{CanvasOutput, SceneTrace, auto_bounds, draw_canvas, scene_of};
+pub use plot::{
+    CanvasOutput, CanvasTools, SceneTrace, auto_bounds, draw_canvas, draw_canvas_with, scene_of,
+};
 
 /// Converts a palette colour to egui's.
 pub fn color32(rgb: [u8; 3]) -> egui::Color32 {

@@ -60,6 +60,20 @@ pub struct CanvasOutput {
     pub readout: Option<String>,
     /// The trace whose calibration banner line was clicked.
     pub banner_clicked: Option<DatasetId>,
+    /// The x interval dragged out while [`CanvasTools::pick_region`] was on, nm (low,
+    /// high), reported once, on release.
+    pub picked_region_nm: Option<[f64; 2]>,
+}
+
+/// Tools the GUI lends the canvas for a frame. They are not part of the view: nothing
+/// here is exported or replayed, and the default draws exactly the view.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CanvasTools {
+    /// A primary-button drag picks an x interval (reported in
+    /// [`CanvasOutput::picked_region_nm`]) instead of panning.
+    pub pick_region: bool,
+    /// The interval to show while picking, nm (the last one picked or typed).
+    pub region_nm: Option<[f64; 2]>,
 }
 
 /// Fraction of the data range added on each side when fitting bounds.
@@ -194,6 +208,16 @@ const X_LABEL_SPACING_PT: [f32; 2] = [44.0, 52.0];
 
 /// Draws the canvas for `view` with `traces` (in active order) into `ui`.
 pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>]) -> CanvasOutput {
+    draw_canvas_with(ui, view, traces, CanvasTools::default())
+}
+
+/// [`draw_canvas`] with the GUI's `tools` for this frame.
+pub fn draw_canvas_with(
+    ui: &mut egui::Ui,
+    view: &ViewState,
+    traces: &[SceneTrace<'_>],
+    tools: CanvasTools,
+) -> CanvasOutput {
     let mut out = CanvasOutput::default();
     let unit = view.display_unit;
     let bounds = view
@@ -235,6 +259,8 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
         .y_axis_formatter(|mark, range| tick_label(mark.value, mark.step_size, range))
         .invert_x(unit.is_reversed())
         .allow_double_click_reset(false)
+        // While picking a region the primary drag is the pick, not a pan.
+        .allow_drag(!tools.pick_region)
         .show_crosshair(view.crosshair_visible)
         .show_x(view.crosshair_visible)
         .show_y(view.crosshair_visible)
@@ -304,6 +330,9 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
                     .allow_band(false)
                     .id(t.id.as_str()),
             );
+        }
+        if tools.pick_region {
+            out.picked_region_nm = pick_region(plot_ui, view, tools.region_nm, plot_id);
         }
         let overlay_hover = view
             .line_overlay
@@ -375,6 +404,55 @@ pub fn draw_canvas(ui: &mut egui::Ui, view: &ViewState, traces: &[SceneTrace<'_>
         }
     }
     out
+}
+
+/// The region pick: a primary drag from the press to the release, drawn as a span while
+/// it lasts (the last region otherwise); returns the region, nm and sorted, on release.
+fn pick_region(
+    plot_ui: &mut egui_plot::PlotUi<'_>,
+    view: &ViewState,
+    shown_nm: Option<[f64; 2]>,
+    plot_id: egui::Id,
+) -> Option<[f64; 2]> {
+    let unit = view.display_unit;
+    let key = plot_id.with("pick_region_start");
+    let response = plot_ui.response().clone();
+    let ctx = plot_ui.ctx().clone();
+    // Positions straight from the pointer: with panning off the transform does not lag
+    // behind the drag (pointer_coordinate corrects for a lag that is not there).
+    let (origin, latest) = ctx.input(|i| (i.pointer.press_origin(), i.pointer.latest_pos()));
+    let to_x = |p: egui::Pos2| plot_ui.plot_from_screen(p).x;
+    if response.drag_started_by(egui::PointerButton::Primary)
+        && let Some(p) = origin
+    {
+        ctx.data_mut(|d| d.insert_temp(key, to_x(p)));
+    }
+    let start: Option<f64> = ctx.data(|d| d.get_temp(key));
+    let current = latest.map(to_x);
+    let mut picked = None;
+    let span_display = match (start, current) {
+        (Some(a), Some(b)) if response.dragged_by(egui::PointerButton::Primary) => Some([a, b]),
+        (Some(a), Some(b)) if response.drag_stopped() => {
+            ctx.data_mut(|d| d.remove::<f64>(key));
+            let (lo, hi) = (unit.to_nm(a), unit.to_nm(b));
+            let region = [lo.min(hi), lo.max(hi)];
+            if region[0] < region[1] && region[0] > 0.0 {
+                picked = Some(region);
+            }
+            Some([a, b])
+        }
+        _ => shown_nm.map(|r| display_x(view, r)),
+    };
+    if let Some([a, b]) = span_display {
+        plot_ui.span(
+            Span::new("", a.min(b)..=a.max(b))
+                .fill(egui::Color32::from_rgba_unmultiplied(230, 160, 30, 56)),
+        );
+    }
+    if response.hovered() {
+        ctx.set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+    }
+    picked
 }
 
 /// Draws the view's line overlay: a thin vertical line per list line inside the x range,
