@@ -71,40 +71,9 @@ fn bench_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench")
 }
 
-/// The venv's python, made on first use.
-fn numpy_python() -> Result<PathBuf, String> {
-    let venv = bench_dir().join("venv");
-    let python = venv.join("bin/python");
-    let has_numpy = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import numpy"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if python.exists() && has_numpy(&python) {
-        return Ok(python);
-    }
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .map_err(|e| format!("python3: {e}"))?;
-    if !made.success() {
-        return Err("python3 -m venv failed".into());
-    }
-    let pip = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "numpy"])
-        .status()
-        .map_err(|e| format!("pip: {e}"))?;
-    if !pip.success() || !has_numpy(&python) {
-        return Err("pip install numpy failed".into());
-    }
-    Ok(python)
-}
-
 /// numpy's correlation of `a` with `b`, median ms, timed inside Python.
 fn numpy_peer(a: &[f64], b: &[f64], runs: usize) -> Result<(f64, String), String> {
-    let python = numpy_python()?;
+    let python = common::bench_python(&["numpy"])?;
     let dir = bench_dir().join("analysis-arrays");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let raw = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();

@@ -96,6 +96,45 @@ impl Table {
     }
 }
 
+/// The python of a throw-away venv under `target/bench/venv` with `packages`, made or
+/// completed on first use (`python3 -m venv`, `pip install`). Peers only: nothing in the
+/// project needs Python.
+pub fn bench_python(packages: &[&str]) -> Result<std::path::PathBuf, String> {
+    use std::process::Command;
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench/venv");
+    let python = venv.join("bin/python");
+    let has = |p: &std::path::Path| {
+        packages.iter().all(|m| {
+            Command::new(p)
+                .args(["-c", &format!("import {m}")])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+    };
+    if python.exists() && has(&python) {
+        return Ok(python);
+    }
+    if !python.exists() {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .map_err(|e| format!("python3: {e}"))?;
+        if !made.success() {
+            return Err("python3 -m venv failed".into());
+        }
+    }
+    let pip = Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet"])
+        .args(packages)
+        .status()
+        .map_err(|e| format!("pip: {e}"))?;
+    if !pip.success() || !has(&python) {
+        return Err(format!("pip install {} failed", packages.join(" ")));
+    }
+    Ok(python)
+}
+
 /// Section filter from the command line: `cargo bench --bench X -- lod csv`.
 pub fn wanted(section: &str) -> bool {
     let filter: Vec<String> = std::env::args()

@@ -340,6 +340,9 @@ pub fn read_text(path: &Path, warnings: &mut Vec<Warning>) -> Result<String, Ing
         )));
     }
     let mut bytes = head;
+    // Room for the whole file at once: growing by doubling would copy it and touch
+    // about twice its size in fresh pages.
+    bytes.reserve_exact((meta.len() as usize).saturating_sub(bytes.len()) + 1);
     file.read_to_end(&mut bytes).map_err(|e| io_problem(&e))?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(match text.strip_prefix(UTF8_BOM) {
