@@ -1,7 +1,9 @@
 //! Foundation benchmarks: LOD pyramid build and per-frame selection, CSV parsing, and a
 //! headless frame of the whole app. Each row prints its median time and its ratio to a
-//! floor measured in the same run (one memory pass over the same data), and the table is
-//! written to `target/bench/foundation.json`.
+//! floor measured in the same run (one memory pass over the same data; for the frame also
+//! egui_plot alone drawing the same number of already decimated points, with the frame
+//! split into its UI pass and its tessellation), and the table is written to
+//! `target/bench/foundation.json`.
 //!
 //! Run: `cargo bench --bench foundation [-- lod|csv|frame]`.
 
@@ -157,6 +159,109 @@ fn main() {
             "1 pass over all y (1e7 f64)",
             floor,
             "<= 8 ms",
+        );
+
+        // Issue 17's floor: the same window size drawing the same number of already
+        // decimated points (10 x 4,000, what the LOD hands over at this width), given to
+        // egui_plot directly: no app panels, no LOD selection.
+        let decimated: Vec<Vec<egui_plot::PlotPoint>> = (0..10)
+            .map(|k| {
+                (0..4000)
+                    .zip(y.iter().step_by(y.len() / 4000))
+                    .map(|(i, &b)| {
+                        egui_plot::PlotPoint::new(500.0 + i as f64 * 0.225, b + 0.3 * k as f64)
+                    })
+                    .collect()
+            })
+            .collect();
+        let floor_ctx = egui::Context::default();
+        spectra_workbench::render::install_fonts(&floor_ctx);
+        let floor_frame = |step: usize, tessellate: bool| {
+            let lo = 500.0 + step as f64 * 3.0;
+            let mut out = floor_ctx.run_ui(raw(), |ui| {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    egui_plot::Plot::new("floor")
+                        .legend(egui_plot::Legend::default())
+                        .show(ui, |p| {
+                            p.set_plot_bounds_x(lo..=lo + 900.0);
+                            p.set_plot_bounds_y(0.0..=5.0);
+                            for (k, points) in decimated.iter().enumerate() {
+                                p.line(
+                                    egui_plot::Line::new(
+                                        format!("trace {k}"),
+                                        egui_plot::PlotPoints::Borrowed(points),
+                                    )
+                                    .allow_band(false),
+                                );
+                            }
+                        });
+                });
+            });
+            if tessellate {
+                let prims =
+                    floor_ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+                black_box(prims);
+            }
+            out.textures_delta.clear();
+        };
+        for step in 0..5 {
+            floor_frame(step, true);
+        }
+        let mut step_f = 5;
+        let t_floor = median_ms(41, || {
+            floor_frame(step_f, true);
+            step_f += 1;
+        });
+        table.push(
+            "headless frame, 10 x 1e6, panning, against egui_plot given 10 x 4000 points",
+            t,
+            "egui_plot alone, 10 x 4000 points (UI + tessellation)",
+            t_floor,
+            "<= 1.25",
+        );
+        // Where the app's frame goes: the UI pass (layout, panels, plot, legend, LOD
+        // selection) and the tessellation of what it drew.
+        let mut ui_ms = Vec::new();
+        let mut tess_ms = Vec::new();
+        for _ in 0..41 {
+            let lo = 500.0 + step as f64 * 3.0;
+            step += 1;
+            app.apply_command(Command::SetBounds(Some(PlotBounds {
+                x_nm: [lo, lo + 900.0],
+                y: [0.0, 5.0],
+            })));
+            let t0 = std::time::Instant::now();
+            let mut out = ctx.run_ui(raw(), |ui| app.show(ui));
+            let t1 = std::time::Instant::now();
+            let prims = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+            let t2 = std::time::Instant::now();
+            out.textures_delta.clear();
+            black_box(prims);
+            ui_ms.push((t1 - t0).as_secs_f64() * 1e3);
+            tess_ms.push((t2 - t1).as_secs_f64() * 1e3);
+        }
+        let med = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (ui_med, tess_med) = (med(&mut ui_ms), med(&mut tess_ms));
+        let t_floor_ui = median_ms(41, || {
+            floor_frame(step_f, false);
+            step_f += 1;
+        });
+        table.push(
+            "  of which the UI pass (layout, panels, plot, legend, LOD)",
+            ui_med,
+            "egui_plot alone: UI pass",
+            t_floor_ui,
+            "",
+        );
+        table.push(
+            "  of which tessellation",
+            tess_med,
+            "egui_plot alone: tessellation",
+            t_floor - t_floor_ui,
+            "",
         );
     }
     if wanted("render") {

@@ -296,17 +296,38 @@ impl MinMaxPyramid {
     }
 }
 
-/// The number of leading values of an increasing slice that are `< target`, found by
-/// galloping from the start: column edges lie close to where the previous column ended,
-/// so this touches a few nearby cache lines instead of a binary search's scattered ones.
-fn gallop(xs: &[f64], target: f64) -> usize {
-    let mut hi = 1;
-    while hi < xs.len() && xs[hi - 1] < target {
-        hi *= 2;
+/// [`slice::partition_point`] for `x < target` on an increasing slice, searched outwards
+/// from `guess`: where the previous column's width predicts the next edge (spectra are
+/// nearly uniform in x), the answer is one or two cache lines away, where a search from
+/// the column's start touches one line per doubling.
+fn partition_near(xs: &[f64], guess: usize, target: f64) -> usize {
+    let n = xs.len();
+    let g = guess.min(n);
+    if g > 0 && xs[g - 1] >= target {
+        // The answer is at most g − 1: double backwards until a value below the target.
+        let (mut hi, mut step) = (g - 1, 1);
+        loop {
+            let lo = hi.saturating_sub(step);
+            if lo == 0 {
+                return xs[..hi].partition_point(|&x| x < target);
+            }
+            if xs[lo] < target {
+                return lo + 1 + xs[lo + 1..hi].partition_point(|&x| x < target);
+            }
+            hi = lo;
+            step *= 2;
+        }
     }
-    let lo = hi / 2;
-    let hi = hi.min(xs.len());
-    lo + xs[lo..hi].partition_point(|&x| x < target)
+    // The answer is at least g: double forwards until a value at or past the target.
+    let (mut lo, mut step) = (g, 1);
+    loop {
+        let hi = (lo + step).min(n);
+        if hi == n || xs[hi - 1] >= target {
+            return lo + xs[lo..hi].partition_point(|&x| x < target);
+        }
+        lo = hi;
+        step *= 2;
+    }
 }
 
 /// What part of a trace a frame shows, and how many points it may hand to the plot.
@@ -363,13 +384,16 @@ pub fn select_indices(
         .collect();
     let mut out = Vec::with_capacity(4 * columns);
     let mut a = start;
+    // Each edge is looked for where the last column's width puts it.
+    let mut width = (end - start) / columns;
     // The last column ends at `end`; the others at their edge.
     let column_ends = edges_nm.iter().map(Some).chain(std::iter::once(None));
     for edge_nm in column_ends {
         let b = match edge_nm {
-            Some(&e) => a + gallop(&x_nm[a..end], e),
+            Some(&e) => a + partition_near(&x_nm[a..end], width, e),
             None => end,
         };
+        width = b - a;
         if b > a {
             let (imin, imax) = pyramid.range_extrema(y, a, b);
             let (m1, m2) = if imin <= imax {
@@ -478,14 +502,30 @@ mod tests {
     }
 
     #[test]
-    fn gallop_equals_partition_point() {
+    fn partition_near_equals_partition_point_from_any_guess() {
         let xs: Vec<f64> = (0..1000).map(|i| (i * 3) as f64).collect();
         for t in [
             -1.0, 0.0, 1.0, 2.5, 3.0, 299.0, 1500.0, 2996.0, 2997.0, 5000.0,
         ] {
-            assert_eq!(gallop(&xs, t), xs.partition_point(|&x| x < t), "{t}");
+            for guess in [0, 1, 2, 7, 99, 100, 101, 500, 998, 999, 1000, 5000] {
+                assert_eq!(
+                    partition_near(&xs, guess, t),
+                    xs.partition_point(|&x| x < t),
+                    "{t} from {guess}"
+                );
+            }
         }
-        assert_eq!(gallop(&[], 1.0), 0);
+        // Repeated values: the first index at or past the target, as partition_point.
+        let steps = [1.0, 1.0, 2.0, 2.0, 2.0, 3.0];
+        for t in [1.0, 2.0, 2.5, 3.0] {
+            for guess in 0..=6 {
+                assert_eq!(
+                    partition_near(&steps, guess, t),
+                    steps.partition_point(|&x| x < t)
+                );
+            }
+        }
+        assert_eq!(partition_near(&[], 3, 1.0), 0);
     }
 
     #[test]
