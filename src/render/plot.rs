@@ -303,11 +303,11 @@ pub fn draw_canvas_with(
                 );
             }
         }
-        for t in traces {
+        let all_points = lod_points_of(traces, view.normalization, &request);
+        for (t, points) in traces.iter().zip(all_points) {
             let color = color32(view.palette_key.color(t.order));
             // Hidden traces are still handed over (egui_plot skips drawing them): an item
             // without points would drop out of the legend and could not be shown again.
-            let points = t.trace.lod_points(view.normalization, &request);
             if view.uncertainty_visible && t.trace.sigma().is_some() && !points.is_empty() {
                 let xs: Vec<f64> = points.iter().map(|p| p[0]).collect();
                 let lo: Vec<f64> = points.iter().map(|p| p[1] - p[2]).collect();
@@ -404,6 +404,49 @@ pub fn draw_canvas_with(
         }
     }
     out
+}
+
+/// Samples across all traces above which their LOD selections run on several threads.
+const PARALLEL_LOD_SAMPLES: usize = 1 << 20;
+
+/// Each trace's LOD points for `request`, in trace order. With many samples the traces
+/// are shared out over a few threads (each selection is a pure function of its trace,
+/// so the points are the same either way): ten 1e6-point traces would otherwise spend
+/// most of a frame's CPU one after another on one core.
+fn lod_points_of(
+    traces: &[SceneTrace<'_>],
+    normalization: Normalization,
+    request: &LodRequest,
+) -> Vec<Vec<[f64; 3]>> {
+    let samples: usize = traces.iter().map(|t| t.trace.spectrum.len()).sum();
+    let threads = if samples < PARALLEL_LOD_SAMPLES || traces.len() < 2 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+    };
+    if threads == 1 {
+        return traces
+            .iter()
+            .map(|t| t.trace.lod_points(normalization, request))
+            .collect();
+    }
+    let per_thread = traces.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let jobs: Vec<_> = traces
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|t| t.trace.lod_points(normalization, request))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        jobs.into_iter()
+            .flat_map(|j| j.join().expect("LOD selection does not panic"))
+            .collect()
+    })
 }
 
 /// The region pick: a primary drag from the press to the release, drawn as a span while
