@@ -20,6 +20,38 @@ pub fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// `v`'s place in [`f64::total_cmp`]'s order, as a signed integer (the same bit trick).
+fn order_key(v: f64) -> i64 {
+    let b = v.to_bits() as i64;
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
+}
+
+/// The inverse of [`order_key`] (the trick is its own inverse).
+fn from_order_key(k: i64) -> f64 {
+    f64::from_bits((k ^ ((((k >> 63) as u64) >> 1) as i64)) as u64)
+}
+
+/// [`median`] of values given as [`order_key`]s.
+fn median_of_keys(keys: &mut [i64]) -> f64 {
+    if keys.is_empty() {
+        return 0.0;
+    }
+    let mid = keys.len() / 2;
+    let even = keys.len().is_multiple_of(2);
+    let (lower, m, _) = keys.select_nth_unstable(mid);
+    let m = from_order_key(*m);
+    if even {
+        let below = lower
+            .iter()
+            .copied()
+            .max()
+            .map_or(f64::NEG_INFINITY, from_order_key);
+        0.5 * (below + m)
+    } else {
+        m
+    }
+}
+
 /// Running-median continuum of the valid samples over a window of `window` samples,
 /// evaluated every `window / 4` samples and linear in between (flat past the first and
 /// last evaluation). A running median moves with the data, so a shifted copy of a
@@ -41,16 +73,19 @@ pub fn continuum_every(
     let half = window / 2;
     let stride = stride.max(1);
     let mut knots: Vec<(f64, f64)> = Vec::new();
-    let mut buf = Vec::with_capacity(window + 1);
+    // The windows' medians are found on integer keys in f64's total order (the same
+    // order `median` uses, so the same values), which compare faster than floats.
+    let keys: Vec<i64> = y.iter().map(|&v| order_key(v)).collect();
+    let mut buf: Vec<i64> = Vec::with_capacity(window + 1);
     let mut centre = 0usize;
     while centre < y.len() {
         let lo = centre.saturating_sub(half);
         let hi = (centre + half + 1).min(y.len());
         buf.clear();
-        buf.extend((lo..hi).filter(|&i| valid[i]).map(|i| y[i]));
+        buf.extend((lo..hi).filter(|&i| valid[i]).map(|i| keys[i]));
         // A window needs a third of its samples to say where the continuum is.
         if buf.len() * 3 >= (hi - lo).max(3) {
-            knots.push((centre as f64, median(&mut buf)));
+            knots.push((centre as f64, median_of_keys(&mut buf)));
         }
         if centre + 1 == y.len() {
             break;
@@ -82,6 +117,32 @@ pub fn continuum_every(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn medians_on_order_keys_are_the_float_medians() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for n in 1..200 {
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+                })
+                .chain([0.0, -0.0, 1e300, -1e-300])
+                .take(n)
+                .collect();
+            let mut keys: Vec<i64> = v.iter().map(|&x| order_key(x)).collect();
+            assert_eq!(
+                median_of_keys(&mut keys).to_bits(),
+                median(&mut v.clone()).to_bits(),
+                "{n}"
+            );
+            for &x in &v {
+                assert_eq!(from_order_key(order_key(x)).to_bits(), x.to_bits());
+            }
+        }
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {
