@@ -16,7 +16,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::{Table, median_ms};
 use spectra_workbench::analysis::identify::{IdentifyRequest, ZChoice, identify};
@@ -73,23 +72,17 @@ fn bench_dir() -> PathBuf {
 
 /// numpy's correlation of `a` with `b`, median ms, timed inside Python.
 fn numpy_peer(a: &[f64], b: &[f64], runs: usize) -> Result<(f64, String), String> {
-    let python = common::bench_python(&["numpy"])?;
     let dir = bench_dir().join("analysis-arrays");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let raw = |v: &[f64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     std::fs::write(dir.join("a.f64"), raw(a)).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("b.f64"), raw(b)).map_err(|e| e.to_string())?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/numpy_xcorr.py");
-    let out = Command::new(&python)
-        .arg(script)
-        .arg(&dir)
-        .arg(runs.to_string())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let runs = runs.to_string();
+    let v = common::run_peer(
+        &["numpy"],
+        "numpy_xcorr.py",
+        &[dir.as_os_str(), runs.as_ref()],
+    )?;
     Ok((
         v["median_ms"].as_f64().ok_or("no median")?,
         format!("numpy {} rfft/irfft, n = {}", v["numpy"], v["n_fft"]),

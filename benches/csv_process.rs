@@ -65,18 +65,12 @@ fn children_peak_rss() -> u64 {
 }
 
 fn pandas_peer(path: &Path) -> Result<(f64, String), String> {
-    let python = common::bench_python(&["pandas"])?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/pandas_read_csv.py");
-    let out = Command::new(&python)
-        .arg(script)
-        .arg(path)
-        .arg(RUNS.to_string())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    let runs = RUNS.to_string();
+    let v = common::run_peer(
+        &["pandas"],
+        "pandas_read_csv.py",
+        &[path.as_os_str(), runs.as_ref()],
+    )?;
     if v["rows"].as_u64() != Some(ROWS as u64) {
         return Err(format!("pandas read {} rows", v["rows"]));
     }

@@ -28,6 +28,31 @@ fn pass_bytes(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b == b'\n').count()
 }
 
+/// One headless frame of the whole app panned to `step` (3 nm a step, a 900 nm view),
+/// tessellated.
+fn app_frame(ctx: &egui::Context, app: &mut WorkbenchApp, step: usize) {
+    let lo = 500.0 + step as f64 * 3.0;
+    app.apply_command(Command::SetBounds(Some(PlotBounds {
+        x_nm: [lo, lo + 900.0],
+        y: [0.0, 5.0],
+    })));
+    let mut out = ctx.run_ui(raw_input(), |ui| app.show(ui));
+    let prims = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
+    out.textures_delta.clear();
+    black_box(prims);
+}
+
+/// A 1600 × 900 window's input with no events.
+fn raw_input() -> egui::RawInput {
+    egui::RawInput {
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1600.0, 900.0),
+        )),
+        ..Default::default()
+    }
+}
+
 fn main() {
     common::tune_allocator();
     let mut table = Table::new("foundation");
@@ -126,24 +151,8 @@ fn main() {
             .flat_map(|d| d.spectrum.y().iter().copied())
             .collect();
         app.add_datasets(datasets);
-        let raw = || egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(1600.0, 900.0),
-            )),
-            ..Default::default()
-        };
-        let frame = |app: &mut WorkbenchApp, step: usize| {
-            let lo = 500.0 + step as f64 * 3.0;
-            app.apply_command(Command::SetBounds(Some(PlotBounds {
-                x_nm: [lo, lo + 900.0],
-                y: [0.0, 5.0],
-            })));
-            let mut out = ctx.run_ui(raw(), |ui| app.show(ui));
-            let prims = ctx.tessellate(std::mem::take(&mut out.shapes), out.pixels_per_point);
-            out.textures_delta.clear();
-            black_box(prims);
-        };
+        let raw = raw_input;
+        let frame = |app: &mut WorkbenchApp, step: usize| app_frame(&ctx, app, step);
         for step in 0..5 {
             frame(&mut app, step);
         }

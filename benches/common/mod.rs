@@ -135,6 +135,28 @@ pub fn bench_python(packages: &[&str]) -> Result<std::path::PathBuf, String> {
     Ok(python)
 }
 
+/// Runs the peer script `benches/peers/<script>` with `args` under a venv python that has
+/// `packages`, and returns the JSON it prints.
+pub fn run_peer(
+    packages: &[&str],
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> Result<serde_json::Value, String> {
+    let python = bench_python(packages)?;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("benches/peers")
+        .join(script);
+    let out = std::process::Command::new(&python)
+        .arg(path)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
+}
+
 /// Section filter from the command line: `cargo bench --bench X -- lod csv`.
 pub fn wanted(section: &str) -> bool {
     let filter: Vec<String> = std::env::args()

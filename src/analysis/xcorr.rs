@@ -379,6 +379,42 @@ struct TemplateSide {
     b2: Vec<f64>,
 }
 
+/// The continuum-removed working samples of one spectrum and the continuum's level: the
+/// running median over `window` of its own unmasked native samples (knots every half
+/// window: the continuum is smooth on the window's scale), interpolated like the data;
+/// residuals (y − continuum) / level on valid samples, 0 elsewhere.
+fn continuum_residuals(
+    w: &Working,
+    native_y: &[f64],
+    native_unmasked: &[bool],
+    window: usize,
+    who: &'static str,
+) -> Result<(Vec<f64>, f64), RvError> {
+    let cont = continuum_every(native_y, native_unmasked, window, window / 2)
+        .map(|c| on_grid(&c, &w.interp))
+        .ok_or(RvError::AllMasked(who))?;
+    // The level is a median of at most ~4096 evenly spaced samples: a level, not a
+    // statistic that needs every sample.
+    let stride = cont.len().div_ceil(4096).max(1);
+    let mut v: Vec<f64> = (0..cont.len())
+        .step_by(stride)
+        .filter(|&i| w.valid[i])
+        .map(|i| cont[i].abs())
+        .collect();
+    let m = median(&mut v);
+    let scale = if m > 0.0 && m.is_finite() { m } else { 1.0 };
+    let res = (0..w.y.len())
+        .map(|i| {
+            if w.valid[i] {
+                (w.y[i] - cont[i]) / scale
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Ok((res, scale))
+}
+
 /// Values given per native sample, linearly interpolated onto the working grid.
 fn on_grid(native: &[f64], interp: &[(u32, f64)]) -> Vec<f64> {
     interp
@@ -657,18 +693,6 @@ pub fn cross_correlate(
     let unmasked_native = |m: Option<&[bool]>, n: usize| -> Vec<bool> {
         m.map_or_else(|| vec![true; n], |m| m.iter().map(|v| !v).collect())
     };
-    // Scales are medians of at most ~4096 evenly spaced samples: a level, not a statistic
-    // that needs every sample.
-    let scale_of = |c: &[f64], valid: &[bool]| {
-        let stride = c.len().div_ceil(4096).max(1);
-        let mut v: Vec<f64> = (0..c.len())
-            .step_by(stride)
-            .filter(|&i| valid[i])
-            .map(|i| c[i].abs())
-            .collect();
-        let m = median(&mut v);
-        if m > 0.0 && m.is_finite() { m } else { 1.0 }
-    };
     // The continuum is found on each spectrum's own samples (the window counted in the
     // spectrum's pixels, the template's scaled to the same width in ln λ) and then
     // interpolated like the data: a shifted copy of a spectrum has the same samples, so
@@ -691,20 +715,8 @@ pub fn cross_correlate(
             return Err(RvError::AllMasked("spectrum"));
         }
         let s_unmasked = unmasked_native(spectrum.mask(), spectrum.len());
-        // Knots every half window: the continuum is smooth on the window's scale.
-        let s_cont = continuum_every(spectrum.y(), &s_unmasked, window, window / 2)
-            .map(|c| on_grid(&c, &s.interp))
-            .ok_or(RvError::AllMasked("spectrum"))?;
-        let s_scale = scale_of(&s_cont, &s.valid);
-        let s_res: Vec<f64> = (0..s.y.len())
-            .map(|i| {
-                if s.valid[i] {
-                    (s.y[i] - s_cont[i]) / s_scale
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let (s_res, s_scale) =
+            continuum_residuals(&s, spectrum.y(), &s_unmasked, window, "spectrum")?;
         // σ of each working sample, in flux units, from the interpolation weights.
         let sigma = spectrum.sigma();
         let sigma_work: Option<Vec<f64>> = sigma.map(|sig: &[f64]| {
@@ -771,19 +783,7 @@ pub fn cross_correlate(
         let t_native = native_step(&t_x);
         let t_window = ((window as f64) * native / t_native).round().max(3.0) as usize;
         let t_unmasked = unmasked_native(template.mask(), template.len());
-        let t_cont = continuum_every(template.y(), &t_unmasked, t_window, t_window / 2)
-            .map(|c| on_grid(&c, &t.interp))
-            .ok_or(RvError::AllMasked("template"))?;
-        let t_scale = scale_of(&t_cont, &t.valid);
-        let t_res: Vec<f64> = (0..t.y.len())
-            .map(|i| {
-                if t.valid[i] {
-                    (t.y[i] - t_cont[i]) / t_scale
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let (t_res, _) = continuum_residuals(&t, template.y(), &t_unmasked, t_window, "template")?;
         // The template is the model and is not tapered: a taper on it would be a shape
         // the data do not have, and moves the peak even of a spectrum against itself.
         // The spectrum's taper is a weight (it lowers the say of its ends).

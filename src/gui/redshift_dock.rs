@@ -466,14 +466,18 @@ impl RedshiftDock {
                 .on_hover_text(
                     "Drag across the line on the plot to set the region and measure it (the plot does not pan until then)",
                 );
-            let pending = std::mem::take(&mut self.measure_pending);
+            // A picked region waits while another analysis runs.
+            let pending = self.measure_pending && !self.busy;
+            if pending {
+                self.measure_pending = false;
+            }
             if ui
                 .add_enabled(!self.busy, egui::Button::new("Measure"))
                 .on_hover_text(
                     "Centroid, FWHM, equivalent width and flux, with σ (specutils' definitions)",
                 )
                 .clicked()
-                || (pending && !self.busy)
+                || pending
             {
                 out.push(DockRequest::Analyze(AnalysisRequest::Measure {
                     spectrum: input.to_string(),

@@ -902,18 +902,22 @@ mod tests {
         }
     }
 
+    /// `text` with its 1-based line `line` replaced.
+    fn with_line(text: &str, line: usize, new: &str) -> String {
+        text.split('\n')
+            .enumerate()
+            .map(|(i, l)| if i + 1 == line { new } else { l })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[test]
     fn errors_deep_in_a_large_file_name_their_line() {
         let (text, lines) = large(200_000);
         let row_line = |row: usize| lines[row];
         // A malformed field in the last part.
         let target = row_line(180_000);
-        let bad: String = text
-            .split('\n')
-            .enumerate()
-            .map(|(i, l)| if i + 1 == target { "500.0,abc,0.1" } else { l })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let bad = with_line(&text, target, "500.0,abc,0.1");
         match parse(&bad) {
             Err(IngestProblem::Malformed { line, .. }) => assert_eq!(line, target),
             other => panic!("{other:?}"),
@@ -928,18 +932,7 @@ mod tests {
             .next()
             .unwrap()
             .to_string();
-        let dup: String = text
-            .split('\n')
-            .enumerate()
-            .map(|(i, l)| {
-                if i + 1 == b {
-                    format!("{x_a},1,0.1")
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let dup = with_line(&text, b, &format!("{x_a},1,0.1"));
         match parse(&dup) {
             Err(IngestProblem::DuplicateX { line_a, line_b, .. }) => {
                 assert_eq!((line_a, line_b), (a, b));
@@ -948,12 +941,7 @@ mod tests {
         }
         // A non-positive x near the end.
         let c = row_line(190_000);
-        let neg: String = text
-            .split('\n')
-            .enumerate()
-            .map(|(i, l)| if i + 1 == c { "-1,1,0.1" } else { l })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let neg = with_line(&text, c, "-1,1,0.1");
         match parse(&neg) {
             Err(IngestProblem::Malformed { line, message }) => {
                 assert_eq!(line, c, "{message}");
