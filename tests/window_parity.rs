@@ -24,11 +24,23 @@ fn have(program: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A child process killed when dropped.
+/// A child process stopped when dropped: asked with SIGTERM first (Xvfb then removes its
+/// socket and lock, so the next run finds the display free), killed if it lingers.
 struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.0.id().to_string())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -45,12 +57,27 @@ fn start_xvfb() -> (Killed, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("Xvfb starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+    let child = Killed(child);
+    // Up means a client can connect: the socket file exists a moment before the server
+    // listens on it, and an app started in between fails to open the display (seen on a
+    // loaded machine).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answers = Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            && Command::new("xdotool")
+                .arg("getdisplaygeometry")
+                .env("DISPLAY", &display)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+        if answers {
+            break;
+        }
         assert!(Instant::now() < deadline, "Xvfb did not come up");
         std::thread::sleep(Duration::from_millis(50));
     }
-    (Killed(child), display)
+    (child, display)
 }
 
 fn x(display: &str, program: &str, args: &[&str]) -> String {

@@ -479,12 +479,23 @@ pub fn load_path(path: &Path, options: &ReadOptions) -> Result<Loaded, IngestErr
             Ok(loaded)
         }
         Format::Csv => {
-            let mut warnings = Vec::new();
-            let text = read_text(path, &mut warnings).map_err(wrap)?;
-            let mut loaded = csv::parse_csv(&text, &name, options).map_err(wrap)?;
-            warnings.append(&mut loaded.warnings);
-            loaded.warnings = warnings;
-            Ok(loaded)
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            let streamed = if size >= csv::STREAM_BYTES {
+                csv::read_csv_file(path, &name, options, size).map_err(wrap)?
+            } else {
+                None
+            };
+            match streamed {
+                Some(loaded) => Ok(loaded),
+                None => {
+                    let mut warnings = Vec::new();
+                    let text = read_text(path, &mut warnings).map_err(wrap)?;
+                    let mut loaded = csv::parse_csv(&text, &name, options).map_err(wrap)?;
+                    warnings.append(&mut loaded.warnings);
+                    loaded.warnings = warnings;
+                    Ok(loaded)
+                }
+            }
         }
     }?;
     if let Some(wanted) = &options.spectrum {
