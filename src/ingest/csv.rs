@@ -630,18 +630,25 @@ fn finish_csv(
         }
         _ => {}
     }
-    if let Some(i) = xs.iter().position(|&x| x <= 0.0) {
-        return Err(IngestProblem::Malformed {
-            line: line_of(i),
-            message: format!("x = {} is not positive", xs[i]),
-        });
+    // Check x > 0 and convert to nm in one pass, noting whether the values come strictly
+    // increasing (the usual file: then there is neither an order to fix nor a duplicate
+    // to look for, and no more passes over x).
+    let mut strictly_increasing = true;
+    let mut previous = f64::NEG_INFINITY;
+    for i in 0..xs.len() {
+        if xs[i] <= 0.0 {
+            return Err(IngestProblem::Malformed {
+                line: line_of(i),
+                message: format!("x = {} is not positive", xs[i]),
+            });
+        }
+        let nm = x_unit.to_nm(xs[i]);
+        strictly_increasing &= nm > previous;
+        previous = nm;
+        xs[i] = nm;
     }
-
-    // Convert to nm, then order by increasing nm.
-    for x in &mut xs {
-        *x = x_unit.to_nm(*x);
-    }
-    let increasing = xs.windows(2).all(|w| w[0] <= w[1]);
+    // Then order by increasing nm.
+    let increasing = strictly_increasing || xs.windows(2).all(|w| w[0] <= w[1]);
     let decreasing = !increasing && xs.windows(2).all(|w| w[0] >= w[1]);
     let mut order: Vec<usize> = if increasing {
         Vec::new()
@@ -666,7 +673,9 @@ fn finish_csv(
         }
     }
     // Neighbours in wavelength order; equal neighbours are duplicates.
-    let duplicate = if increasing {
+    let duplicate = if strictly_increasing {
+        None
+    } else if increasing {
         xs.windows(2).position(|w| w[0] == w[1]).map(|i| (i, i + 1))
     } else {
         order
