@@ -635,17 +635,17 @@ fn finish_csv(
     // to look for, and no more passes over x).
     let mut strictly_increasing = true;
     let mut previous = f64::NEG_INFINITY;
-    for i in 0..xs.len() {
-        if xs[i] <= 0.0 {
+    for (i, x) in xs.iter_mut().enumerate() {
+        if *x <= 0.0 {
             return Err(IngestProblem::Malformed {
                 line: line_of(i),
-                message: format!("x = {} is not positive", xs[i]),
+                message: format!("x = {x} is not positive"),
             });
         }
-        let nm = x_unit.to_nm(xs[i]);
+        let nm = x_unit.to_nm(*x);
         strictly_increasing &= nm > previous;
         previous = nm;
-        xs[i] = nm;
+        *x = nm;
     }
     // Then order by increasing nm.
     let increasing = strictly_increasing || xs.windows(2).all(|w| w[0] <= w[1]);
@@ -1114,15 +1114,7 @@ mod tests {
         assert_eq!(stream(&path).unwrap_err(), parse(&bad).unwrap_err());
         // A duplicate x found after the parse: its lines found again from the file.
         let (a, b) = (lines[lines.len() - 5], lines[lines.len() - 4]);
-        let x_a = bad
-            .split('\n')
-            .nth(a - 1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap()
-            .to_string();
-        let dup = with_line(&text, b, &format!("{x_a},1,0.1"));
+        let dup = with_line(&text, b, &format!("{},1,0.1", x_field(&text, a)));
         let path = write("dup.csv", dup.as_bytes());
         let err = stream(&path).unwrap_err();
         assert_eq!(err, parse(&dup).unwrap_err());
@@ -1136,6 +1128,12 @@ mod tests {
         latin.splice(nl..nl, [b' ', b'#', 0xe9]);
         let path = write("latin1.csv", &latin);
         assert!(stream(&path).unwrap().is_none());
+    }
+
+    /// The first field of `text`'s 1-based line `line`.
+    fn x_field(text: &str, line: usize) -> &str {
+        let l = text.split('\n').nth(line - 1).unwrap();
+        l.split(',').next().unwrap()
     }
 
     /// `text` with its 1-based line `line` replaced.
@@ -1160,15 +1158,7 @@ mod tests {
         }
         // A duplicate x in the second half: both lines named.
         let (a, b) = (row_line(120_000), row_line(120_001));
-        let x_a = text
-            .split('\n')
-            .nth(a - 1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap()
-            .to_string();
-        let dup = with_line(&text, b, &format!("{x_a},1,0.1"));
+        let dup = with_line(&text, b, &format!("{},1,0.1", x_field(&text, a)));
         match parse(&dup) {
             Err(IngestProblem::DuplicateX { line_a, line_b, .. }) => {
                 assert_eq!((line_a, line_b), (a, b));
