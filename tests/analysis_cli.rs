@@ -144,6 +144,34 @@ fn identify_prints_candidates_with_their_components() {
     );
     let w: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(v["record"], w["record"]);
+    assert_eq!(
+        v["record"]["request"]["request"]["features"]["continuum"],
+        "running_median"
+    );
+    // The T6's K I lines need the parabola continuum; the record says which was used.
+    let t6 = run(
+        &store,
+        &[
+            "identify",
+            &path("tests/data/fits/11594_11430.fits.gz"),
+            "--continuum",
+            "parabola",
+            "--json",
+        ],
+    );
+    assert_eq!(t6.status.code(), Some(0));
+    let t: Value = serde_json::from_slice(&t6.stdout).unwrap();
+    assert_eq!(
+        t["record"]["request"]["request"]["features"]["continuum"],
+        "parabola"
+    );
+    let k: Vec<&Value> = t["record"]["result"]["identified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["species"] == "K I")
+        .collect();
+    assert_eq!(k.len(), 4, "{k:?}");
 }
 
 #[test]
@@ -257,6 +285,10 @@ fn bad_requests_exit_2_with_one_line_and_record_nothing() {
             "start must be below",
         ),
         (vec!["identify", &lamp, "--threshold", "0"], "threshold"),
+        (
+            vec!["identify", &lamp, "--continuum", "spline"],
+            "not a continuum",
+        ),
     ];
     for (args, says) in cases {
         let o = run(&store, &args);

@@ -1,7 +1,15 @@
 //! Peaks and troughs against a robust continuum.
 //!
-//! The continuum is a running median over [`FeatureRequest::continuum_px`] samples
-//! (evaluated every eighth of that and linear in between, `analysis::robust`), fitted to
+//! The continuum ([`FeatureContinuum`]) is a running median over
+//! [`FeatureRequest::continuum_px`] samples (evaluated every quarter of that and linear in
+//! between, `analysis::robust::continuum`), or a local parabola with clipping over the
+//! same window (`analysis::robust::quadratic_continuum`). The median stays on the
+//! continuum while lines fill less than half of the window but, on a steep or bending
+//! band edge, *is* the data (the middle value of a rising window is its centre sample):
+//! a line there that does not reverse the slope leaves no residual. The parabola follows
+//! the edge and its bend, but bends into lines that fill more than about a fifth of the
+//! window and leaves lobes beside them; it suits low-resolution spectra whose lines are a
+//! few samples wide on strongly shaped continua (SpeX prism brown dwarfs). Both use only
 //! the unmasked samples. The noise is σ where the spectrum has it; without σ it is
 //! 1.4826 × the MAD of the residuals y − continuum (the σ of Gaussian noise), and the
 //! result says so. A feature is a run of at least two consecutive samples whose residual
@@ -10,20 +18,43 @@
 //! |residual| over the samples above half the extremum with its σ propagated from the
 //! noise, and the S/N of the residual summed over those samples.
 
-use crate::analysis::robust::{continuum, median};
+use crate::analysis::robust::{continuum, median, quadratic_continuum};
 use crate::spectrum::Spectrum;
 use serde::{Deserialize, Serialize};
+
+/// The continuum features are measured against (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureContinuum {
+    /// Running median over the window.
+    #[default]
+    RunningMedian,
+    /// Local parabola with 3σ clipping over the window.
+    Parabola,
+}
+
+impl FeatureContinuum {
+    /// The name the CLI and the records use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RunningMedian => "running_median",
+            Self::Parabola => "parabola",
+        }
+    }
+}
 
 /// How to look for features.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FeatureRequest {
-    /// Running-median window, samples (≥ 3). It should span several line widths (the
-    /// median stays on the continuum while lines fill less than half of it) and stay
-    /// narrower than the continuum's own bends; 21 suits low-resolution spectra such as
-    /// SpeX prism data.
+    /// Continuum window, samples (≥ 3; ≥ 5 for the parabola). It should span several
+    /// line widths and stay narrower than the continuum's own bends; 21 suits
+    /// low-resolution spectra such as SpeX prism data.
     pub continuum_px: usize,
     /// Detection threshold on |residual| / noise at the run's samples.
     pub threshold_sigma: f64,
+    /// Which continuum (records written before it existed used the running median).
+    #[serde(default)]
+    pub continuum: FeatureContinuum,
 }
 
 impl Default for FeatureRequest {
@@ -31,6 +62,7 @@ impl Default for FeatureRequest {
         Self {
             continuum_px: 21,
             threshold_sigma: 4.0,
+            continuum: FeatureContinuum::RunningMedian,
         }
     }
 }
@@ -96,7 +128,11 @@ pub fn find_features(s: &Spectrum, req: &FeatureRequest) -> Result<Features, Fea
     }
     let x = s.x_nm();
     let y = s.y();
-    let cont = continuum(y, &valid, req.continuum_px.max(3)).ok_or(FeatureError::TooFew)?;
+    let cont = match req.continuum {
+        FeatureContinuum::RunningMedian => continuum(y, &valid, req.continuum_px.max(3)),
+        FeatureContinuum::Parabola => quadratic_continuum(y, &valid, req.continuum_px.max(5)),
+    }
+    .ok_or(FeatureError::TooFew)?;
     let res: Vec<f64> = (0..n).map(|i| y[i] - cont[i]).collect();
     let mut warnings = Vec::new();
     let (noise, noise_source): (Vec<f64>, &'static str) = match s.sigma() {
@@ -248,17 +284,57 @@ mod tests {
             Err(FeatureError::ZeroNoise)
         );
         let s = spectrum_with_lines(false);
+        // Uniform noise in ±0.01 from a xorshift generator (a multiplicative residue
+        // such as (7919·i mod 1000) is a sawtooth of period ≈ 12 samples: a signal that a
+        // local parabola partly follows, not noise).
+        let mut state = 0x2545_f491_4f6c_dd1du64;
         let noisy: Vec<f64> = s
             .y()
             .iter()
-            .enumerate()
-            .map(|(i, y)| y + 0.01 * (((i * 7919) % 1000) as f64 / 500.0 - 1.0))
+            .map(|y| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                y + 0.01 * ((state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0)
+            })
             .collect();
         let s = Spectrum::new("n", s.x_nm().to_vec(), noisy, None).unwrap();
         let f = find_features(&s, &FeatureRequest::default()).unwrap();
         assert_eq!(f.noise_source, "mad");
         assert!(f.warnings[0].contains("MAD"));
         assert_eq!(f.features.len(), 2);
+    }
+
+    #[test]
+    fn on_a_band_edge_the_parabola_finds_a_dip_the_median_misses() {
+        // A rising, bending edge with a 3-sample dip shallower than the rise per sample
+        // (so the data stay monotonic), σ = 1e-4.
+        let x: Vec<f64> = (0..300).map(|i| 1000.0 + i as f64).collect();
+        let y: Vec<f64> = (0..300)
+            .map(|i| {
+                let t = i as f64 / 300.0;
+                0.2 + 3.0 * t * t - if (149..152).contains(&i) { 0.005 } else { 0.0 }
+            })
+            .collect();
+        let s = Spectrum::new("edge", x, y, Some(vec![1e-4; 300])).unwrap();
+        let median = find_features(&s, &FeatureRequest::default()).unwrap();
+        assert!(
+            !median.features.iter().any(|f| f.kind == FeatureKind::Absorption
+                && f.first_index <= 151
+                && f.last_index >= 149),
+            "{:?}",
+            median.features
+        );
+        let req = FeatureRequest {
+            continuum: FeatureContinuum::Parabola,
+            ..Default::default()
+        };
+        let parabola = find_features(&s, &req).unwrap();
+        assert_eq!(parabola.features.len(), 1, "{:?}", parabola.features);
+        let f = &parabola.features[0];
+        assert_eq!(f.kind, FeatureKind::Absorption);
+        assert!((f.centroid_nm - 1150.0).abs() < 0.1, "{}", f.centroid_nm);
+        assert!((f.depth - 0.005).abs() < 2.5e-4, "{}", f.depth);
     }
 
     #[test]

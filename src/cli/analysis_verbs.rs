@@ -16,7 +16,10 @@ use crate::analysis::record::{
 };
 use crate::analysis::templates::{self, TemplateKind};
 use crate::analysis::xcorr::{Grid, RvRequest, TelluricMask};
-use crate::analysis::{features::FeatureRequest, linelist};
+use crate::analysis::{
+    features::{FeatureContinuum, FeatureRequest},
+    linelist,
+};
 use crate::ingest::ReadOptions;
 use crate::session::{Command, Session};
 
@@ -88,9 +91,14 @@ pub struct IdentifyArgs {
     /// Detection threshold, σ.
     #[arg(long, value_name = "SIGMA", default_value_t = 4.0)]
     pub threshold: f64,
-    /// Running-median continuum window, samples.
+    /// Continuum window, samples.
     #[arg(long, value_name = "N", default_value_t = 21)]
     pub continuum_px: usize,
+    /// Continuum the features are measured against: `median` (a running median) or
+    /// `parabola` (a local parabola with clipping: follows steep band edges, for spectra
+    /// whose lines are a few samples wide).
+    #[arg(long, value_name = "median|parabola", default_value = "median", value_parser = parse_feature_continuum)]
+    pub continuum: FeatureContinuum,
     /// Print JSON (the analysis record) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -104,6 +112,14 @@ fn parse_telluric(text: &str) -> Result<TelluricMask, String> {
         "strong" => Ok(TelluricMask::Strong),
         "all" => Ok(TelluricMask::All),
         _ => Err(format!("'{text}': use none, strong or all")),
+    }
+}
+
+fn parse_feature_continuum(text: &str) -> Result<FeatureContinuum, String> {
+    match text {
+        "median" | "running_median" => Ok(FeatureContinuum::RunningMedian),
+        "parabola" => Ok(FeatureContinuum::Parabola),
+        other => Err(format!("'{other}' is not a continuum (median or parabola)")),
     }
 }
 
@@ -473,6 +489,7 @@ pub(super) fn identify(args: IdentifyArgs, choice: &StoreChoice) -> Result<(), F
             z,
             features: FeatureRequest {
                 continuum_px: args.continuum_px,
+                continuum: args.continuum,
                 threshold_sigma: args.threshold,
             },
             ..IdentifyRequest::default()

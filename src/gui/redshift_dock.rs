@@ -6,6 +6,7 @@
 
 use egui_plot::{Line, MarkerShape, Plot, PlotPoints, Points};
 
+use crate::analysis::features::{FeatureContinuum, FeatureRequest};
 use crate::analysis::identify::{IdentifyRequest, ZChoice};
 use crate::analysis::linelist;
 use crate::analysis::measure::{Interval, MeasureRequest};
@@ -37,6 +38,8 @@ pub struct RedshiftDock {
     v_range_kms: f64,
     /// Index into [`linelist::BUNDLED`] for the overlay and identification.
     list: usize,
+    /// The continuum identification measures features against.
+    feature_continuum: FeatureContinuum,
     /// The measurement region, nm (typed, taken from the view, or dragged on the plot).
     region_lo_nm: f64,
     region_hi_nm: f64,
@@ -58,6 +61,7 @@ impl Default for RedshiftDock {
             template: 0,
             v_range_kms: 500.0,
             list: 0,
+            feature_continuum: FeatureContinuum::RunningMedian,
             region_lo_nm: 0.0,
             region_hi_nm: 0.0,
             pick_on_plot: false,
@@ -341,6 +345,19 @@ impl RedshiftDock {
         ui.strong("Identification");
         let z = session.view().line_overlay.as_ref().map_or(0.0, |o| o.z);
         let list = linelist::BUNDLED[self.list].0;
+        ui.horizontal(|ui| {
+            ui.label("Continuum:");
+            ui.selectable_value(
+                &mut self.feature_continuum,
+                FeatureContinuum::RunningMedian,
+                "running median",
+            )
+            .on_hover_text("Stays on the continuum while lines fill less than half of its 21 samples");
+            ui.selectable_value(&mut self.feature_continuum, FeatureContinuum::Parabola, "parabola")
+                .on_hover_text(
+                    "A local parabola with clipping: follows steep band edges (low-resolution spectra whose lines are a few samples wide)",
+                );
+        });
         if ui
             .add_enabled(
                 !self.busy,
@@ -354,6 +371,10 @@ impl RedshiftDock {
                 list: ListRef::Bundled { key: list.into() },
                 request: IdentifyRequest {
                     z: ZChoice::Fixed { z },
+                    features: FeatureRequest {
+                        continuum: self.feature_continuum,
+                        ..FeatureRequest::default()
+                    },
                     ..IdentifyRequest::default()
                 },
             }));
