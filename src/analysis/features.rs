@@ -34,6 +34,11 @@ pub enum FeatureContinuum {
 }
 
 impl FeatureContinuum {
+    /// Whether this is the default, the running median.
+    pub fn is_running_median(&self) -> bool {
+        *self == Self::RunningMedian
+    }
+
     /// The name the CLI and the records use.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,8 +57,9 @@ pub struct FeatureRequest {
     pub continuum_px: usize,
     /// Detection threshold on |residual| / noise at the run's samples.
     pub threshold_sigma: f64,
-    /// Which continuum (records written before it existed used the running median).
-    #[serde(default)]
+    /// Which continuum. Not written when it is the running median, so that records made
+    /// before the choice existed keep their bytes and their IDs.
+    #[serde(default, skip_serializing_if = "FeatureContinuum::is_running_median")]
     pub continuum: FeatureContinuum,
 }
 
@@ -319,9 +325,12 @@ mod tests {
         let s = Spectrum::new("edge", x, y, Some(vec![1e-4; 300])).unwrap();
         let median = find_features(&s, &FeatureRequest::default()).unwrap();
         assert!(
-            !median.features.iter().any(|f| f.kind == FeatureKind::Absorption
-                && f.first_index <= 151
-                && f.last_index >= 149),
+            !median
+                .features
+                .iter()
+                .any(|f| f.kind == FeatureKind::Absorption
+                    && f.first_index <= 151
+                    && f.last_index >= 149),
             "{:?}",
             median.features
         );

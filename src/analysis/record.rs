@@ -16,9 +16,8 @@ use crate::analysis::xcorr::{Grid, RvError, RvRequest, cross_correlate};
 use crate::spectrum::Spectrum;
 use serde::{Deserialize, Serialize};
 
-/// Bumped when an analysis' numbers change for the same input (2: features against a
-/// local parabola with clipping instead of a running median).
-pub const ANALYSIS_VERSION: u32 = 2;
+/// Bumped when an analysis' numbers change for the same input.
+pub const ANALYSIS_VERSION: u32 = 1;
 
 /// The code that computes records, as written into them.
 pub fn code_version() -> String {
