@@ -191,3 +191,31 @@ fn a_region_dragged_on_the_plot_is_measured_and_the_plot_does_not_pan() {
     let panned = h.state().session().view().bounds.unwrap();
     assert!(panned.x_nm[0] < view.x_nm[0] - 0.05 * span, "{panned:?}");
 }
+
+#[test]
+fn the_dock_identifies_against_the_continuum_chosen() {
+    // The T6 dwarf's K I lines show against the local parabola, not the running median.
+    let mut h = tall(app_with("tests/data/fits/11594_11430.fits.gz"));
+    h.get_by_label("Redshift").click();
+    h.run_steps(3);
+    h.get_by_label("parabola").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Identify with strong_lines")
+        .click();
+    kit::settle(&mut h);
+    assert_eq!(h.state().redshift_error(), None);
+    assert_eq!(kinds(h.state()), vec!["identify"]);
+    let a = &h.state().session().analyses()[0];
+    let request = serde_json::to_value(&a.request).unwrap();
+    assert_eq!(
+        request["request"]["features"]["continuum"], "parabola",
+        "{request}"
+    );
+    let k_i = a.result["identified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["species"] == "K I")
+        .count();
+    assert_eq!(k_i, 4, "{}", a.result["identified"]);
+}
