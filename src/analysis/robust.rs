@@ -124,6 +124,7 @@ pub fn quadratic_continuum(y: &[f64], valid: &[bool], window: usize) -> Option<V
     let mut knots: Vec<(usize, [f64; 3])> = Vec::new();
     let mut idx: Vec<usize> = Vec::with_capacity(window + 1);
     let mut keep: Vec<bool> = Vec::with_capacity(window + 1);
+    let mut next: Vec<bool> = Vec::with_capacity(window + 1);
     let mut dev: Vec<f64> = Vec::with_capacity(window + 1);
     let mut centre = 0usize;
     while centre < n {
@@ -134,10 +135,8 @@ pub fn quadratic_continuum(y: &[f64], valid: &[bool], window: usize) -> Option<V
         let least = (idx.len() / 3).max(5);
         if idx.len() >= 5 && idx.len() * 3 >= (hi - lo).max(3) {
             let t_of = |i: usize| (i as f64 - centre as f64) / half as f64;
-            // Start from a robust straight line (the slope between the medians of the
-            // window's halves, the level a median): a line filling a good part of the
-            // window pulls a least-squares parabola into itself before any clipping,
-            // and bends the fit into lobes beside it.
+            // Below this robust σ the fit is exact to rounding: nothing to clip.
+            let exact = 64.0 * f64::EPSILON * idx.iter().map(|&i| y[i].abs()).fold(0.0, f64::max);
             keep.clear();
             keep.resize(idx.len(), true);
             let mut coef = fit_parabola(&idx, &keep, y, t_of);
@@ -150,17 +149,15 @@ pub fn quadratic_continuum(y: &[f64], valid: &[bool], window: usize) -> Option<V
                     *d = (*d - m).abs();
                 }
                 let scale = 1.4826 * median(&mut dev);
-                let level = idx.iter().map(|&i| y[i].abs()).fold(0.0, f64::max);
-                if scale <= 64.0 * f64::EPSILON * level {
-                    break; // an exact fit (to rounding): nothing to clip
+                if scale <= exact {
+                    break;
                 }
-                let next: Vec<bool> = (0..idx.len())
-                    .map(|j| (r(j) - m).abs() <= CLIP_SIGMA * scale)
-                    .collect();
+                next.clear();
+                next.extend((0..idx.len()).map(|j| (r(j) - m).abs() <= CLIP_SIGMA * scale));
                 if next.iter().filter(|k| **k).count() < least || next == keep {
                     break;
                 }
-                keep = next;
+                std::mem::swap(&mut keep, &mut next);
                 coef = fit_parabola(&idx, &keep, y, t_of);
             }
             knots.push((centre, coef));
