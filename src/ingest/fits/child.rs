@@ -127,13 +127,29 @@ pub fn run_child(
     }
     let mut stderr = child.stderr.take().expect("piped");
     let cap = expected_bytes;
-    let out_thread = std::thread::spawn(move || -> std::io::Result<(Vec<u8>, bool)> {
-        let mut buf = Vec::with_capacity(cap.min(1 << 30) as usize);
-        let n = (&mut stdout).take(cap + 1).read_to_end(&mut buf)?;
-        let too_long = n as u64 > cap;
-        // Drain anything further so the child never blocks on a full pipe.
-        std::io::copy(&mut stdout, &mut std::io::sink())?;
-        Ok((buf, too_long))
+    let lens: Vec<u64> = requests.iter().map(Request::len).collect();
+    // The answer is decoded as it arrives, straight into the arrays: no copy of the whole
+    // answer is held (for a 1e8-point spectrum that would be 800 MB more at the peak).
+    let out_thread = std::thread::spawn(move || -> std::io::Result<(Decoder, bool)> {
+        let mut decoder = Decoder::new(lens);
+        let mut chunk = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        let mut too_long = false;
+        loop {
+            let k = match stdout.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            // Bytes past what was asked are read and dropped, so the child never blocks
+            // on a full pipe.
+            let room = cap.saturating_sub(total).min(k as u64) as usize;
+            too_long |= room < k;
+            decoder.feed(&chunk[..room]);
+            total += k as u64;
+        }
+        Ok((decoder, too_long))
     });
     let err_thread = std::thread::spawn(move || {
         let mut buf = Vec::new();
@@ -202,43 +218,133 @@ pub fn run_child(
             first_line.to_string()
         }));
     }
-    let (bytes, too_long) =
+    let (decoder, too_long) =
         out.map_err(|e| IngestProblem::ReaderFailed(format!("reading the reader's output: {e}")))?;
     if too_long {
         return Err(IngestProblem::ReaderFailed(
             "the FITS reader sent more data than asked".into(),
         ));
     }
-    decode(&bytes, requests)
+    decoder.finish()
 }
 
-fn decode(bytes: &[u8], requests: &[Request]) -> Result<Vec<Vec<f64>>, IngestProblem> {
-    let bad =
-        |what: &str| IngestProblem::ReaderFailed(format!("the FITS reader's answer is {what}"));
-    let mut rest = bytes
-        .strip_prefix(MAGIC.as_slice())
-        .ok_or_else(|| bad("not in its format"))?;
-    let mut out = Vec::with_capacity(requests.len());
-    for r in requests {
-        let (count, tail) = rest.split_at_checked(8).ok_or_else(|| bad("short"))?;
-        let count = u64::from_le_bytes(count.try_into().expect("8 bytes"));
-        if count != r.len() {
-            return Err(bad("of the wrong size"));
+/// Decodes the child's answer as it arrives: [`MAGIC`], then for each request its count
+/// (u64 LE, which must be the one asked) and that many f64 LE.
+struct Decoder {
+    /// Values asked per request.
+    lens: Vec<u64>,
+    out: Vec<Vec<f64>>,
+    /// Bytes of [`MAGIC`] seen so far.
+    magic_seen: usize,
+    /// Whether the current request's count has been read (its array is `out.last()`).
+    in_values: bool,
+    /// A word split across two chunks.
+    pending: [u8; 8],
+    pending_len: usize,
+    /// The first problem: what the answer is ("not in its format", "of the wrong size"…).
+    problem: Option<&'static str>,
+}
+
+impl Decoder {
+    fn new(lens: Vec<u64>) -> Self {
+        Self {
+            out: Vec::with_capacity(lens.len()),
+            lens,
+            magic_seen: 0,
+            in_values: false,
+            pending: [0; 8],
+            pending_len: 0,
+            problem: None,
         }
-        let (data, tail) = tail
-            .split_at_checked(count as usize * 8)
-            .ok_or_else(|| bad("short"))?;
-        out.push(
-            data.chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-                .collect(),
-        );
-        rest = tail;
     }
-    if !rest.is_empty() {
-        return Err(bad("longer than asked"));
+
+    /// Requests whose arrays are complete.
+    fn done(&self) -> usize {
+        self.out.len() - usize::from(self.in_values)
     }
-    Ok(out)
+
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() && self.problem.is_none() {
+            if self.magic_seen < MAGIC.len() {
+                let m = bytes.len().min(MAGIC.len() - self.magic_seen);
+                if bytes[..m] != MAGIC[self.magic_seen..self.magic_seen + m] {
+                    self.problem = Some("not in its format");
+                }
+                self.magic_seen += m;
+                bytes = &bytes[m..];
+            } else if self.done() == self.lens.len() {
+                self.problem = Some("longer than asked");
+            } else if self.pending_len > 0 || bytes.len() < 8 {
+                let m = bytes.len().min(8 - self.pending_len);
+                self.pending[self.pending_len..self.pending_len + m].copy_from_slice(&bytes[..m]);
+                self.pending_len += m;
+                bytes = &bytes[m..];
+                if self.pending_len == 8 {
+                    self.pending_len = 0;
+                    self.word(self.pending);
+                }
+            } else if !self.in_values {
+                self.word(bytes[..8].try_into().expect("8 bytes"));
+                bytes = &bytes[8..];
+            } else {
+                // Whole values, up to the end of the current array.
+                let k = self.out.len() - 1;
+                let left = (self.lens[k] - self.out[k].len() as u64) as usize;
+                let words = (bytes.len() / 8).min(left);
+                self.out[k].extend(
+                    bytes[..8 * words]
+                        .chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))),
+                );
+                bytes = &bytes[8 * words..];
+                self.end_array_if_full();
+            }
+        }
+    }
+
+    fn word(&mut self, w: [u8; 8]) {
+        if self.in_values {
+            self.out
+                .last_mut()
+                .expect("an array")
+                .push(f64::from_le_bytes(w));
+        } else {
+            let count = u64::from_le_bytes(w);
+            let k = self.out.len();
+            if count != self.lens[k] {
+                self.problem = Some("of the wrong size");
+                return;
+            }
+            // The count is the one asked, so this allocation is what the plan expects.
+            self.out.push(Vec::with_capacity(count as usize));
+            self.in_values = true;
+        }
+        self.end_array_if_full();
+    }
+
+    fn end_array_if_full(&mut self) {
+        if self.in_values {
+            let k = self.out.len() - 1;
+            if self.out[k].len() as u64 == self.lens[k] {
+                self.in_values = false;
+            }
+        }
+    }
+
+    fn finish(self) -> Result<Vec<Vec<f64>>, IngestProblem> {
+        let bad =
+            |what: &str| IngestProblem::ReaderFailed(format!("the FITS reader's answer is {what}"));
+        if let Some(p) = self.problem {
+            return Err(bad(p));
+        }
+        if self.magic_seen < MAGIC.len() {
+            return Err(bad("not in its format"));
+        }
+        if self.done() < self.lens.len() || self.pending_len > 0 {
+            return Err(bad("short"));
+        }
+        Ok(self.out)
+    }
 }
 
 /// The child's entry point: `__read-fits FILE REQUEST…`. Errors go to stderr as one line.
@@ -400,5 +506,66 @@ impl Drop for CfitsFile {
         let mut status = 0;
         // SAFETY: self.0 was opened by ffdkopn and is closed exactly once.
         unsafe { fitsio::sys::ffclos(self.0, &mut status) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An answer to arrays of `values`, as the child writes it.
+    fn answer(values: &[Vec<f64>]) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        for v in values {
+            bytes.extend((v.len() as u64).to_le_bytes());
+            for x in v {
+                bytes.extend(x.to_le_bytes());
+            }
+        }
+        bytes
+    }
+
+    fn decode_in(lens: &[u64], chunks: &[&[u8]]) -> Result<Vec<Vec<f64>>, String> {
+        let mut d = Decoder::new(lens.to_vec());
+        for c in chunks {
+            d.feed(c);
+        }
+        d.finish().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_answer_split_anywhere_decodes_to_the_same_arrays() {
+        let values = vec![vec![1.5, -2.0, f64::MAX], vec![], vec![0.25; 5]];
+        let lens: Vec<u64> = values.iter().map(|v| v.len() as u64).collect();
+        let bytes = answer(&values);
+        assert_eq!(decode_in(&lens, &[&bytes]).unwrap(), values);
+        for a in 0..=bytes.len() {
+            for b in a..=bytes.len() {
+                let got = decode_in(&lens, &[&bytes[..a], &bytes[a..b], &bytes[b..]]).unwrap();
+                assert_eq!(got, values, "split at {a} and {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_answers_are_named() {
+        let values = vec![vec![1.0, 2.0], vec![3.0]];
+        let lens = [2u64, 1];
+        let bytes = answer(&values);
+        let says = |chunks: &[&[u8]], what: &str| {
+            let e = decode_in(&lens, chunks).unwrap_err();
+            assert!(e.contains(what), "{e} (expected {what})");
+        };
+        says(&[], "not in its format");
+        says(&[&bytes[..5]], "not in its format");
+        says(&[b"NOTFITS!rest"], "not in its format");
+        says(&[&bytes[..bytes.len() - 1]], "short");
+        says(&[&bytes[..8 + 8 + 8]], "short");
+        says(&[&bytes, &[0]], "longer than asked");
+        let mut wrong = bytes.clone();
+        wrong[8] = 3; // the first count says 3, 2 were asked
+        says(&[&wrong], "of the wrong size");
+        // The problem stays the first one, whatever follows.
+        says(&[&wrong, &bytes], "of the wrong size");
     }
 }

@@ -842,58 +842,92 @@ fn plan_table(
 }
 
 /// Builds spectra from a plan and the arrays the child returned.
-pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
+///
+/// Memory: a 1e8-point spectrum is 1.6 GB of f64 arrays, so nothing here holds a second
+/// copy of one. A computed axis is moved out of the plan, and a returned array that a
+/// source takes whole, for the last time, is moved out of `arrays`; values are converted,
+/// filtered and masked in place in those vectors, which become the spectrum's arrays.
+pub fn build(plan: Plan, mut arrays: Vec<Vec<f64>>) -> Result<Loaded, IngestProblem> {
     let mut loaded = Loaded {
         format: "fits",
         spectra: Vec::new(),
         warnings: plan.warnings,
         not_spectra: Vec::new(),
     };
-    let slice = |s: &Source| -> Result<Vec<f64>, IngestProblem> {
-        match s {
-            Source::Computed(v) => Ok(v.clone()),
-            Source::Array { req, offset, len } => arrays
-                .get(*req)
-                .and_then(|a| a.get(*offset..offset + len))
-                .map(<[f64]>::to_vec)
-                .ok_or_else(|| IngestProblem::NoData("the reader returned too few values".into())),
+    // How many sources still read each returned array: the last one may take it whole.
+    let mut uses = vec![0usize; arrays.len()];
+    for p in &plan.spectra {
+        let sources = [
+            Some(&p.x),
+            Some(&p.y),
+            p.sigma.as_ref().map(|(s, _)| s),
+            p.mask.as_ref(),
+        ];
+        for src in sources.into_iter().flatten() {
+            if let Source::Array { req, .. } | Source::Strided { req, .. } = src
+                && let Some(u) = uses.get_mut(*req)
+            {
+                *u += 1;
+            }
+        }
+    }
+    let too_few = || IngestProblem::NoData("the reader returned too few values".into());
+    let mut take = |src: Source| -> Result<Vec<f64>, IngestProblem> {
+        match src {
+            Source::Computed(v) => Ok(v),
+            Source::Array { req, offset, len } => {
+                let a = arrays.get_mut(req).ok_or_else(too_few)?;
+                uses[req] -= 1;
+                if offset == 0 && len == a.len() && uses[req] == 0 {
+                    Ok(std::mem::take(a))
+                } else {
+                    a.get(offset..offset + len)
+                        .map(<[f64]>::to_vec)
+                        .ok_or_else(too_few)
+                }
+            }
             Source::Strided {
                 req,
                 offset,
                 stride,
                 len,
             } => {
-                let a = arrays.get(*req);
+                let a = arrays.get(req).ok_or_else(too_few)?;
+                uses[req] -= 1;
                 let last = offset + stride * len.saturating_sub(1);
-                match a {
-                    Some(a) if *len > 0 && last < a.len() => Ok(a[*offset..]
+                if len > 0 && last < a.len() {
+                    Ok(a[offset..]
                         .iter()
-                        .step_by(*stride)
-                        .take(*len)
+                        .step_by(stride)
+                        .take(len)
                         .copied()
-                        .collect()),
-                    _ => Err(IngestProblem::NoData(
-                        "the reader returned too few values".into(),
-                    )),
+                        .collect())
+                } else {
+                    Err(too_few())
                 }
             }
         }
     };
     for p in plan.spectra {
-        let xs = slice(&p.x)?;
-        let ys = slice(&p.y)?;
-        let sig = p
-            .sigma
-            .as_ref()
-            .map(|(s, f)| slice(s).map(|v| (v, *f)))
-            .transpose()?;
-        let mask_src = p.mask.as_ref().map(slice).transpose()?;
-        let mut rows: Vec<(f64, f64, f64, bool)> = Vec::with_capacity(xs.len());
+        let mut xs = take(p.x)?;
+        let mut ys = take(p.y)?;
+        let mut sig = p.sigma.map(|(s, f)| take(s).map(|v| (v, f))).transpose()?;
+        let mask_src = p.mask.map(&mut take).transpose()?;
+        let n = xs.len();
+        if ys.len() != n
+            || sig.as_ref().is_some_and(|(v, _)| v.len() != n)
+            || mask_src.as_ref().is_some_and(|m| m.len() != n)
+        {
+            return Err(too_few());
+        }
+        let mut mask: Vec<bool> = Vec::with_capacity(n);
         let mut dropped = 0usize;
         // Points whose σ carries no information (≤ 0, NaN, infinite): kept and masked, as
         // ivar = 0 is, so that no wavelength range shrinks silently.
         let mut bad_sigma = 0usize;
-        for i in 0..xs.len() {
+        // Kept points are moved down to `kept` (never above i): filtering in place.
+        let mut kept = 0usize;
+        for i in 0..n {
             let x_nm = p.x_unit.to_nm(xs[i]);
             let y = ys[i];
             let (mut sigma, mut no_information) =
@@ -907,8 +941,19 @@ pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
                 sigma = 0.0;
                 no_information = true;
             }
-            let masked = no_information || mask_src.as_ref().is_some_and(|m| m[i] != 0.0);
-            rows.push((x_nm, y, sigma, masked));
+            xs[kept] = x_nm;
+            ys[kept] = y;
+            if let Some((v, _)) = sig.as_mut() {
+                v[kept] = sigma;
+            }
+            mask.push(no_information || mask_src.as_ref().is_some_and(|m| m[i] != 0.0));
+            kept += 1;
+        }
+        drop(mask_src);
+        xs.truncate(kept);
+        ys.truncate(kept);
+        if let Some((v, _)) = sig.as_mut() {
+            v.truncate(kept);
         }
         if bad_sigma > 0 {
             loaded.warnings.push(Warning::about(
@@ -919,11 +964,10 @@ pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
                 ),
             ));
         }
-        if rows.is_empty() {
+        if kept == 0 {
             return Err(IngestProblem::NoData(format!(
-                "{}: no finite flux values (all {} are NaN or invalid)",
+                "{}: no finite flux values (all {n} are NaN or invalid)",
                 p.name,
-                xs.len()
             )));
         }
         if dropped > 0 {
@@ -933,29 +977,34 @@ pub fn build(plan: Plan, arrays: &[Vec<f64>]) -> Result<Loaded, IngestProblem> {
                 format!("{dropped} point(s) with NaN or invalid values dropped"),
             ));
         }
-        if rows.windows(2).any(|w| w[1].0 < w[0].0) {
-            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if xs.windows(2).any(|w| w[1] < w[0]) {
+            // A stable sort by x, as the points' order before (rare: one index array and
+            // the reordered copies).
+            let mut order: Vec<usize> = (0..kept).collect();
+            order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+            xs = order.iter().map(|&i| xs[i]).collect();
+            ys = order.iter().map(|&i| ys[i]).collect();
+            if let Some((v, _)) = sig.as_mut() {
+                *v = order.iter().map(|&i| v[i]).collect();
+            }
+            mask = order.iter().map(|&i| mask[i]).collect();
             loaded.warnings.push(Warning::about(
                 &p.name,
                 WarningKind::Reordered,
                 "wavelengths were not increasing; sorted",
             ));
         }
-        let x_nm: Vec<f64> = rows.iter().map(|r| r.0).collect();
-        let y: Vec<f64> = rows.iter().map(|r| r.1).collect();
-        let sigma = sig.is_some().then(|| rows.iter().map(|r| r.2).collect());
-        let mask: Vec<bool> = rows.iter().map(|r| r.3).collect();
-        let mut s =
-            Spectrum::new(p.name.clone(), x_nm, y, sigma).map_err(IngestProblem::Invalid)?;
-        let n_masked = mask.iter().filter(|&&m| m).count();
-        if n_masked > 0 {
+        let sigma_form = sig.as_ref().map(|(_, f)| *f);
+        let mut s = Spectrum::new(p.name.clone(), xs, ys, sig.map(|(v, _)| v))
+            .map_err(IngestProblem::Invalid)?;
+        if mask.iter().any(|&m| m) {
             s.set_mask(Some(mask));
         }
         s.y_unit = p.y_unit;
         s.medium = p.medium;
         s.instrument = p.instrument;
         s.metadata = p.metadata;
-        if let Some((_, form)) = p.sigma {
+        if let Some(form) = sigma_form {
             s.metadata
                 .push(("sigma_from".into(), form.description().into()));
         }
@@ -969,5 +1018,5 @@ pub fn load(path: &Path, name: &str, options: &ReadOptions) -> Result<Loaded, In
     let hdus = scan_file(path)?;
     let plan = plan(name, &hdus, options)?;
     let arrays = child::read_arrays(path, &plan.requests, options)?;
-    build(plan, &arrays)
+    build(plan, arrays)
 }

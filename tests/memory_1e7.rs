@@ -1,0 +1,98 @@
+//! Issue 17's memory guard: opening a 1e7-point spectrum (an f32 FITS image with a linear
+//! WCS, written here into a temporary folder) costs at most 1.5 × its f64 arrays (x and
+//! y, 160 MB) of peak resident memory in the real binary's `inspect`. The reader's answer
+//! is decoded as it arrives and the arrays are moved, not copied, into the spectrum; before
+//! that the peak was 5.1 ×.
+//!
+//! Alone in its own test binary: the peak is read with getrusage(RUSAGE_CHILDREN), which
+//! covers every child this process has waited for (the `inspect` process and, through
+//! it, the FITS reader's child).
+
+#![cfg(target_os = "linux")]
+#![allow(unsafe_code)] // getrusage, see the SAFETY comment
+
+use std::io::Write;
+use std::process::Command;
+
+const N: usize = 10_000_000;
+
+/// A FITS header card: `key = value` padded to 80 characters.
+fn card(key: &str, value: &str) -> String {
+    format!("{key:<8}= {value:>20}")
+        .chars()
+        .chain(std::iter::repeat(' '))
+        .take(80)
+        .collect()
+}
+
+fn write_image(path: &std::path::Path) {
+    let mut header = [
+        card("SIMPLE", "T"),
+        card("BITPIX", "-32"),
+        card("NAXIS", "1"),
+        card("NAXIS1", &N.to_string()),
+        card("CRPIX1", "1.0"),
+        card("CRVAL1", "500.0"),
+        card("CDELT1", "0.0001"),
+        card("CTYPE1", "'WAVE    '"),
+        card("CUNIT1", "'nm      '"),
+    ]
+    .concat();
+    header.push_str(&format!("{:<80}", "END"));
+    while header.len() % 2880 != 0 {
+        header.push(' ');
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    f.write_all(header.as_bytes()).unwrap();
+    for i in 0..N {
+        let y = 1.0 + 0.1 * ((i as f32) * 1e-3).sin();
+        f.write_all(&y.to_be_bytes()).unwrap();
+    }
+    f.write_all(&vec![0u8; (2880 - (N * 4) % 2880) % 2880])
+        .unwrap();
+    f.flush().unwrap();
+}
+
+/// The largest peak resident set of the children waited for so far, bytes.
+fn children_peak_bytes() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes one rusage into the pointer it is given, which points to
+    // a zeroed rusage that lives until the read below.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
+    assert_eq!(rc, 0);
+    // SAFETY: getrusage succeeded, so the value is initialised (it was zeroed anyway).
+    let usage = unsafe { usage.assume_init() };
+    usage.ru_maxrss as u64 * 1024 // Linux reports KiB
+}
+
+#[test]
+fn opening_a_1e7_point_fits_image_peaks_under_1_5_times_its_arrays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("image_1e7.fits");
+    write_image(&file);
+    let before = children_peak_bytes();
+    let out = Command::new(env!("CARGO_BIN_EXE_spectra-workbench"))
+        .args(["inspect", file.to_str().unwrap(), "--json", "--no-store"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["n_points"].as_u64(), Some(N as u64), "{v}");
+    let peak = children_peak_bytes();
+    assert!(peak > before, "the peak must come from this run");
+    let arrays = (2 * 8 * N) as f64;
+    let ratio = peak as f64 / arrays;
+    println!(
+        "inspect on {N} points: peak resident {:.0} MB, {ratio:.2} × the f64 arrays ({:.0} MB)",
+        peak as f64 / 1e6,
+        arrays / 1e6
+    );
+    assert!(
+        ratio <= 1.5,
+        "peak resident memory {ratio:.2} × the arrays (bound 1.5)"
+    );
+}
