@@ -3,6 +3,8 @@
 
 mod kit;
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -445,17 +447,6 @@ fn export_view_writes_the_same_bundle_as_the_cli_recipe() {
     assert!(h.query_by_label("Inputs").is_some());
 }
 
-/// A FITS header block (36 cards of 80 characters) holding `cards` and `END`.
-fn fits_header(cards: &[&str]) -> Vec<u8> {
-    let mut block = String::new();
-    for card in cards.iter().chain(&["END"]) {
-        block.push_str(&format!("{card:<80}"));
-    }
-    let mut bytes = block.into_bytes();
-    bytes.resize(bytes.len().div_ceil(2880) * 2880, b' ');
-    bytes
-}
-
 #[test]
 fn a_large_ambiguous_fits_loads_in_the_background_and_then_offers_its_hdus() {
     // two_spectrum_hdus.fits plus a 5 MiB image extension (no spectrum): large enough to
@@ -463,7 +454,7 @@ fn a_large_ambiguous_fits_loads_in_the_background_and_then_offers_its_hdus() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("large_two_spectra.fits");
     let mut bytes = std::fs::read(data("fits/made/two_spectrum_hdus.fits")).unwrap();
-    bytes.extend(fits_header(&[
+    bytes.extend(common::fits_header(&[
         "XTENSION= 'IMAGE   '",
         "BITPIX  =                    8",
         "NAXIS   =                    2",

@@ -11,39 +11,28 @@
 #![cfg(target_os = "linux")]
 #![allow(unsafe_code)] // getrusage, see the SAFETY comment
 
+mod common;
+
 use std::io::Write;
 use std::process::Command;
 
 const N: usize = 10_000_000;
 
-/// A FITS header card: `key = value` padded to 80 characters.
-fn card(key: &str, value: &str) -> String {
-    format!("{key:<8}= {value:>20}")
-        .chars()
-        .chain(std::iter::repeat(' '))
-        .take(80)
-        .collect()
-}
-
 fn write_image(path: &std::path::Path) {
-    let mut header = [
-        card("SIMPLE", "T"),
-        card("BITPIX", "-32"),
-        card("NAXIS", "1"),
-        card("NAXIS1", &N.to_string()),
-        card("CRPIX1", "1.0"),
-        card("CRVAL1", "500.0"),
-        card("CDELT1", "0.0001"),
-        card("CTYPE1", "'WAVE    '"),
-        card("CUNIT1", "'nm      '"),
-    ]
-    .concat();
-    header.push_str(&format!("{:<80}", "END"));
-    while header.len() % 2880 != 0 {
-        header.push(' ');
-    }
+    let n = format!("NAXIS1  = {N:>20}");
+    let header = common::fits_header(&[
+        "SIMPLE  =                    T",
+        "BITPIX  =                  -32",
+        "NAXIS   =                    1",
+        &n,
+        "CRPIX1  =                  1.0",
+        "CRVAL1  =                500.0",
+        "CDELT1  =               0.0001",
+        "CTYPE1  = 'WAVE    '",
+        "CUNIT1  = 'nm      '",
+    ]);
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    f.write_all(header.as_bytes()).unwrap();
+    f.write_all(&header).unwrap();
     for i in 0..N {
         let y = 1.0 + 0.1 * ((i as f32) * 1e-3).sin();
         f.write_all(&y.to_be_bytes()).unwrap();

@@ -48,3 +48,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// FITS header blocks (36 cards of 80 characters each) holding `cards` and `END`.
+pub fn fits_header(cards: &[&str]) -> Vec<u8> {
+    let mut block = String::new();
+    for card in cards.iter().chain(&["END"]) {
+        block.push_str(&format!("{card:<80}"));
+    }
+    let mut bytes = block.into_bytes();
+    bytes.resize(bytes.len().div_ceil(2880) * 2880, b' ');
+    bytes
+}
