@@ -22,6 +22,9 @@ use crate::ingest::{IngestProblem, ReadOptions};
 pub const SUBCOMMAND: &str = "__read-fits";
 const MAGIC: &[u8; 8] = b"SWFITS1\n";
 
+/// Pixels an image is read and sent in at a time by the child (8 MB as f64).
+const IMAGE_PIECE: u64 = 1 << 20;
+
 /// Limits on the child.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChildLimits {
@@ -376,22 +379,40 @@ fn child_read(args: &[std::ffi::OsString]) -> Result<(), String> {
     out.write_all(MAGIC).map_err(|e| e.to_string())?;
     let file = CfitsFile::open(&c_path)?;
     let mut buf: Vec<f64> = Vec::new();
-    for r in &requests {
-        buf.clear();
-        buf.resize(r.len() as usize, 0.0);
-        match *r {
-            Request::Image { hdu, n } => file.read_image(hdu, n, &mut buf)?,
-            Request::Column { hdu, col, n } => file.read_column(hdu, col, n, &mut buf)?,
-        }
-        out.write_all(&r.len().to_le_bytes())
-            .map_err(|e| e.to_string())?;
+    let send = |out: &mut dyn Write, values: &[f64]| -> Result<(), String> {
         let mut bytes = [0u8; 8 * 4096];
-        for chunk in buf.chunks(4096) {
+        for chunk in values.chunks(4096) {
             for (slot, v) in bytes.chunks_exact_mut(8).zip(chunk) {
                 slot.copy_from_slice(&v.to_le_bytes());
             }
             out.write_all(&bytes[..chunk.len() * 8])
                 .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    for r in &requests {
+        out.write_all(&r.len().to_le_bytes())
+            .map_err(|e| e.to_string())?;
+        match *r {
+            // An image is read and sent in pieces: the child then holds one piece, not a
+            // second copy of a 1e8-pixel image as f64 (800 MB, all freshly zeroed pages).
+            Request::Image { hdu, n } => {
+                let mut first = 0u64;
+                while first < n {
+                    let len = (n - first).min(IMAGE_PIECE);
+                    buf.clear();
+                    buf.resize(len as usize, 0.0);
+                    file.read_image(hdu, first, len, &mut buf)?;
+                    send(&mut out, &buf)?;
+                    first += len;
+                }
+            }
+            Request::Column { hdu, col, n } => {
+                buf.clear();
+                buf.resize(n as usize, 0.0);
+                file.read_column(hdu, col, n, &mut buf)?;
+                send(&mut out, &buf)?;
+            }
         }
     }
     out.flush().map_err(|e| e.to_string())
@@ -409,7 +430,7 @@ pub fn read_in_process(path: &Path, requests: &[Request]) -> Result<Vec<Vec<f64>
         .map(|r| {
             let mut buf = vec![0.0; r.len() as usize];
             match *r {
-                Request::Image { hdu, n } => file.read_image(hdu, n, &mut buf)?,
+                Request::Image { hdu, n } => file.read_image(hdu, 0, n, &mut buf)?,
                 Request::Column { hdu, col, n } => file.read_column(hdu, col, n, &mut buf)?,
             }
             Ok(buf)
@@ -452,15 +473,18 @@ impl CfitsFile {
         Ok(())
     }
 
-    fn read_image(&self, hdu: usize, n: u64, buf: &mut [f64]) -> Result<(), String> {
+    /// Pixels `first`… (0-based) of the image, `n` of them.
+    fn read_image(&self, hdu: usize, first: u64, n: u64, buf: &mut [f64]) -> Result<(), String> {
         self.move_to(hdu)?;
         let (mut anynul, mut status) = (0, 0);
-        // SAFETY: buf holds n elements; NaN marks undefined pixels.
+        assert!(buf.len() as u64 >= n, "the buffer holds the pixels asked");
+        // SAFETY: buf holds at least n elements (checked above); NaN marks undefined
+        // pixels.
         unsafe {
             fitsio::sys::ffgpvd(
                 self.0,
                 0,
-                1,
+                first as i64 + 1,
                 n as i64,
                 f64::NAN,
                 buf.as_mut_ptr(),
